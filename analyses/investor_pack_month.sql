@@ -1,0 +1,57 @@
+-- A month's investor pack: profit, growth and engagement side by side for
+-- one month. Pick the month with --vars '{pack_month: "2025-06-01"}'
+-- (default: the last closed month before as_of).
+{%- set pack_month = var('pack_month', none) %}
+with
+
+profit as (
+
+    select * from {{ ref('fct_profit_monthly') }}
+
+),
+
+growth as (
+
+    select * from {{ ref('fct_growth_monthly') }}
+
+),
+
+engagement as (
+
+    select * from {{ ref('fct_engagement_monthly') }}
+
+),
+
+pack_month as (
+
+    select
+        {% if pack_month -%}
+            cast('{{ pack_month }}' as date)
+        {%- else -%}
+            {{ dbt.dateadd('month', -1, month_start(as_of_timestamp())) }}
+        {%- endif %} as month
+
+)
+
+select
+    pack_month.month,
+    profit.net_revenue_usd,
+    profit.gross_profit_usd,
+    profit.contribution_profit_usd,
+    profit.gross_margin_rate,
+    growth.monthly_active_users,
+    growth.new_users,
+    growth.mau_growth_rate,
+    engagement.avg_daily_active_users,
+    engagement.stickiness_rate,
+    engagement.sessions_per_active_user,
+    engagement.avg_session_minutes,
+    engagement.events_per_session
+
+from pack_month
+left join profit
+    on pack_month.month = profit.month
+left join growth
+    on pack_month.month = growth.month
+left join engagement
+    on pack_month.month = engagement.month

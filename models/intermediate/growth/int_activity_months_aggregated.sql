@@ -1,0 +1,57 @@
+-- One row per calendar month of activity data: monthly active users
+-- (distinct non-test users active at least once in the month; never a sum
+-- of daily counts), new users and the average of DAU over the month's days.
+with
+
+user_days as (
+
+    select * from {{ ref('int_events_aggregated_to_user_days') }}
+
+),
+
+days as (
+
+    select * from {{ ref('int_activity_days_spined') }}
+
+),
+
+monthly_active as (
+
+    select
+        activity_month,
+        count(distinct user_id) as monthly_active_users
+
+    from user_days
+    group by activity_month
+
+),
+
+monthly_days as (
+
+    select
+        activity_month,
+        sum(new_users) as new_users,
+        avg(cast(active_users as {{ dbt.type_float() }})) as avg_daily_active_users,
+        count(*) as days_with_data
+
+    from days
+    group by activity_month
+
+),
+
+final as (
+
+    select
+        monthly_days.activity_month,
+        coalesce(monthly_active.monthly_active_users, 0) as monthly_active_users,
+        monthly_days.new_users,
+        monthly_days.avg_daily_active_users,
+        monthly_days.days_with_data
+
+    from monthly_days
+    left join monthly_active
+        on monthly_days.activity_month = monthly_active.activity_month
+
+)
+
+select * from final

@@ -1,0 +1,104 @@
+-- Order lines of non-cancelled orders of non-test users, in USD: net revenue
+-- at the order date's FX rate, COGS at the unit cost valid on the order date.
+-- Missing rates or costs stay NULL (tested), never silently 0.
+with
+
+order_items as (
+
+    select * from {{ ref('stg_app__order_items') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_app__orders') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('stg_finance__fx_rates') }}
+
+),
+
+product_costs as (
+
+    select * from {{ ref('stg_finance__product_costs') }}
+
+),
+
+billable_orders as (
+
+    select
+        orders.order_id,
+        orders.user_id,
+        orders.ordered_at,
+        orders.ordered_date,
+        orders.currency,
+        orders.shipping_cost
+
+    from orders
+    inner join users
+        on orders.user_id = users.user_id
+    where
+        not orders.is_cancelled
+        and not users.is_test_account
+
+),
+
+lines as (
+
+    select
+        order_items.order_item_id,
+        order_items.order_id,
+        billable_orders.user_id,
+        order_items.product_id,
+        billable_orders.ordered_at,
+        billable_orders.ordered_date,
+        billable_orders.currency,
+        billable_orders.shipping_cost,
+        order_items.quantity,
+        order_items.net_revenue_local,
+        sum(order_items.net_revenue_local) over (
+            partition by order_items.order_id
+        ) as order_net_revenue_local,
+        count(*) over (partition by order_items.order_id) as order_line_count
+
+    from order_items
+    inner join billable_orders
+        on order_items.order_id = billable_orders.order_id
+
+),
+
+converted as (
+
+    select
+        lines.*,
+        fx_rates.usd_per_unit,
+        product_costs.unit_cost_usd,
+        {{ usd_round('lines.net_revenue_local * fx_rates.usd_per_unit') }} as net_revenue_usd,
+        {{ usd_round('lines.quantity * product_costs.unit_cost_usd') }} as cogs_usd
+
+    from lines
+    left join fx_rates
+        on
+            lines.currency = fx_rates.currency
+            and lines.ordered_date = fx_rates.rate_date
+    left join product_costs
+        on
+            lines.product_id = product_costs.product_id
+            and lines.ordered_date >= product_costs.valid_from
+            and (
+                lines.ordered_date < product_costs.valid_to
+                or product_costs.valid_to is null
+            )
+
+)
+
+select * from converted

@@ -1,0 +1,17 @@
+{#- As-reported record of fct_profit_monthly: every closed month's figures as each
+    run published them. A later restatement of a month already reported
+    shows as a new version (dbt_valid_from) beside the old one. -#}
+{% snapshot snap_profit_monthly_as_reported %}
+
+{{ config(
+    unique_key='month',
+    strategy='check',
+    check_cols='all',
+    group='business_analytics',
+    meta={'pipeline': 'aggregate_profit'},
+) }}
+
+select * from {{ ref('fct_profit_monthly') }}
+where month < {{ month_start(as_of_timestamp()) }}
+
+{% endsnapshot %}

@@ -1,0 +1,60 @@
+"""``prometheus generate``: write the synthetic upstream Parquet files (see raw-contract.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from pathlib import Path
+
+from .defects import DEFECTS, UnknownDefect
+from .params import ParamError, make_params
+from .writer import OutputError, check_out_dir
+
+DEFAULT_OUT = "data/raw"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scale",
+        default="1",
+        help="size factor; 1 = ~100k users, ~1M orders, ~10M events (default 1)",
+    )
+    parser.add_argument("--seed", default="7", help="random seed (default 7)")
+    parser.add_argument(
+        "--start", default=None, help="first day YYYY-MM-DD (default: end minus 2 years plus 1 day)"
+    )
+    parser.add_argument("--end", default=None, help="last day YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument(
+        "--out", default=None, help="output folder (default: $PROMETHEUS_RAW_DIR, else data/raw)"
+    )
+    parser.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="inject a named defect (repeatable); known: " + (", ".join(DEFECTS) or "none yet"),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from prometheus.cli import CliError
+
+    today = dt.datetime.now(dt.UTC).date()
+    out = Path(args.out or os.environ.get("PROMETHEUS_RAW_DIR") or DEFAULT_OUT)
+    try:
+        params = make_params(args.scale, args.seed, args.start, args.end, today, tuple(args.defect))
+        from .defects import resolve
+
+        resolve(params.defects)
+        check_out_dir(out)
+    except (ParamError, OutputError, UnknownDefect) as exc:
+        raise CliError(str(exc)) from None
+
+    from .pipeline import generate
+
+    try:
+        generate(params, out)
+    except OSError as exc:
+        raise CliError(f"writing {out} failed: {exc}") from exc
+    return 0

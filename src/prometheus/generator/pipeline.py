@@ -1,0 +1,120 @@
+"""Orchestration: build the clean tables, derive finance/analytics, apply defects, write.
+
+Order: users, catalog, fx, orders, experiments (in memory) -> events streamed month by
+month into the temporary output (active-user pairs collected on the way) -> ledger,
+filings and active_user_counts in DuckDB -> defects -> write everything -> swap in.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import pyarrow as pa
+
+from . import GENERATOR_VERSION
+from .catalog import build_catalog
+from .contract import TABLES
+from .defects import apply_events, apply_tables, resolve
+from .events import iter_events
+from .experiments import build_assignments
+from .fx import build_fx
+from .ledger import ActiveUsers, build_ledger
+from .orders import build_orders
+from .params import Params
+from .users import build_users
+from .writer import AtomicOutput
+
+EVENTS_KEY = "events/events"
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self.t0 = time.perf_counter()
+
+    def timed(self, key: str, fn: Callable[[], pa.Table]) -> pa.Table:
+        t = time.perf_counter()
+        table = fn()
+        self.line(key, table.num_rows, time.perf_counter() - t)
+        return table
+
+    def line(self, key: str, rows: int, seconds: float) -> None:
+        if self.stream is not None:
+            print(
+                f"generate: {key:<34} {rows:>12,} rows {seconds:7.2f}s",
+                file=self.stream,
+                flush=True,
+            )
+
+
+def build_memory_tables(p: Params, progress: Progress):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    users = build_users(p)
+    progress.line("app/users", users.table.num_rows, time.perf_counter() - t)
+    t = time.perf_counter()
+    catalog = build_catalog(p)
+    progress.line("app/products", catalog.products.num_rows, time.perf_counter() - t)
+    fx_table, _ = build_fx(p)
+    t = time.perf_counter()
+    ot = build_orders(p, users, catalog)
+    progress.line(
+        "app/orders (+items, payments, refunds)", ot.orders.num_rows, time.perf_counter() - t
+    )
+    tables: dict[str, pa.Table] = {
+        "app/users": users.table,
+        "app/orders": ot.orders,
+        "app/order_items": ot.order_items,
+        "app/products": catalog.products,
+        "app/payments": ot.payments,
+        "app/refunds": ot.refunds,
+        "app/experiment_assignments": progress.timed(
+            "app/experiment_assignments", lambda: build_assignments(p, users)
+        ),
+        "finance/fx_rates": fx_table,
+        "finance/product_costs": catalog.product_costs,
+    }
+    return users, tables
+
+
+def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[str, object]:
+    """Write all contract tables below ``out`` atomically; return the _generation.json data."""
+    defects = resolve(p.defects)
+    progress = Progress(stderr)
+    counts: dict[str, int] = {}
+    with AtomicOutput(out) as w:
+        users, tables = build_memory_tables(p, progress)
+        active = ActiveUsers(users.table)
+        events = w.stream(EVENTS_KEY)
+        try:
+            t = time.perf_counter()
+            for m, chunk in iter_events(p, users):
+                active.add(chunk)
+                events.write(apply_events(chunk, m.index, defects, p))
+        finally:
+            events.close()
+        progress.line(EVENTS_KEY, events.rows, time.perf_counter() - t)
+        counts[EVENTS_KEY] = events.rows
+        ledger, filings = build_ledger(p, tables)
+        tables["finance/ledger_entries"] = ledger
+        tables["finance/filings"] = filings
+        tables["analytics/active_user_counts"] = active.table(p)
+        progress.line("finance/ledger_entries", ledger.num_rows, 0.0)
+        tables = apply_tables(tables, defects, p)
+        for spec in TABLES:
+            if spec.key == EVENTS_KEY:
+                continue
+            w.write(spec.key, tables[spec.key])
+            counts[spec.key] = tables[spec.key].num_rows
+        meta = {
+            "generator_version": GENERATOR_VERSION,
+            "arguments": p.as_dict(),
+            "extraction_time": p.extraction_time.isoformat(),
+            "row_counts": {spec.key: counts[spec.key] for spec in TABLES},
+        }
+        w.write_json("_generation.json", meta)
+    progress.line("total", sum(counts.values()), time.perf_counter() - progress.t0)
+    return meta

@@ -46,7 +46,7 @@ variant_profit as (
     inner join order_lines
         on
             assignments.user_id = order_lines.user_id
-            and order_lines.ordered_date >= assignments.assigned_date
+            and assignments.assigned_date <= order_lines.ordered_date
     group by assignments.experiment_id, assignments.variant
 
 )

@@ -5,11 +5,11 @@
     ledger agree to the cent. -#}
 {% macro allocate_usd(amount_local, usd_per_unit, line_net_local, order_net_local, order_line_count) -%}
     {{ usd_round(
-        "cast(" ~ amount_local ~ " as " ~ dbt.type_float() ~ ")"
-        ~ " * cast(" ~ usd_per_unit ~ " as " ~ dbt.type_float() ~ ")"
+        "cast(" ~ amount_local ~ " as " ~ type_double() ~ ")"
+        ~ " * cast(" ~ usd_per_unit ~ " as " ~ type_double() ~ ")"
         ~ " * case when " ~ order_net_local ~ " = 0"
         ~ " then 1.0 / " ~ order_line_count
-        ~ " else cast(" ~ line_net_local ~ " as " ~ dbt.type_float() ~ ")"
-        ~ " / cast(" ~ order_net_local ~ " as " ~ dbt.type_float() ~ ") end"
+        ~ " else cast(" ~ line_net_local ~ " as " ~ type_double() ~ ")"
+        ~ " / cast(" ~ order_net_local ~ " as " ~ type_double() ~ ") end"
     ) }}
 {%- endmacro %}

@@ -31,7 +31,7 @@ monthly_days as (
     select
         activity_month,
         sum(new_users) as new_users,
-        avg(cast(active_users as {{ dbt.type_float() }})) as avg_daily_active_users,
+        avg(cast(active_users as {{ type_double() }})) as avg_daily_active_users,
         count(*) as days_with_data
 
     from days
@@ -43,10 +43,10 @@ final as (
 
     select
         monthly_days.activity_month,
-        coalesce(monthly_active.monthly_active_users, 0) as monthly_active_users,
         monthly_days.new_users,
         monthly_days.avg_daily_active_users,
-        monthly_days.days_with_data
+        monthly_days.days_with_data,
+        coalesce(monthly_active.monthly_active_users, 0) as monthly_active_users
 
     from monthly_days
     left join monthly_active

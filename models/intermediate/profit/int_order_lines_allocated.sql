@@ -29,7 +29,7 @@ order_fees as (
 allocated as (
 
     select
-        lines.*,
+        lines.*,  -- noqa: AM04 (carries every column of int_order_lines_converted)
         {{ allocate_usd(
             'lines.shipping_cost', 'lines.usd_per_unit',
             'lines.net_revenue_local', 'lines.order_net_revenue_local', 'lines.order_line_count'

@@ -29,13 +29,13 @@ final as (
 
     select
         months.activity_month as month,
-        cast(months.avg_daily_active_users as {{ dbt.type_float() }}) as avg_daily_active_users,
+        cast(months.avg_daily_active_users as {{ type_double() }}) as avg_daily_active_users,
         cast(months.monthly_active_users as bigint) as monthly_active_users,
         {{ safe_divide('months.avg_daily_active_users', 'months.monthly_active_users') }}
             as stickiness_rate,
         {{ safe_divide('monthly_sessions.sessions', 'months.monthly_active_users') }}
             as sessions_per_active_user,
-        cast(monthly_sessions.avg_session_minutes as {{ dbt.type_float() }}) as avg_session_minutes,
+        cast(monthly_sessions.avg_session_minutes as {{ type_double() }}) as avg_session_minutes,
         {{ safe_divide('monthly_sessions.session_events', 'monthly_sessions.sessions') }}
             as events_per_session,
         cast(coalesce(monthly_sessions.sessions, 0) as bigint) as sessions

@@ -19,11 +19,11 @@ final as (
         users.signed_up_at,
         users.signed_up_date,
         users.country,
-        coalesce(regions.region, 'Unknown') as region,
         users.acquisition_channel,
         users.is_test_account,
         users.is_deleted,
-        users.deleted_at
+        users.deleted_at,
+        coalesce(regions.region, 'Unknown') as region
 
     from users
     left join regions

@@ -78,7 +78,7 @@ experiment_days as (
     inner join experiment_starts
         on experiment_variants.experiment_id = experiment_starts.experiment_id
     inner join days
-        on days.activity_date >= experiment_starts.first_assigned_date
+        on experiment_starts.first_assigned_date <= days.activity_date
 
 ),
 
@@ -91,7 +91,7 @@ daily_assigned as (
         count(*) as newly_assigned_users
 
     from assigned_users
-    group by 1, 2, 3
+    group by experiment_id, variant, assigned_date
 
 ),
 
@@ -107,8 +107,8 @@ daily_active as (
     inner join user_days
         on
             assigned_users.user_id = user_days.user_id
-            and user_days.activity_date >= assigned_users.assigned_date
-    group by 1, 2, 3
+            and assigned_users.assigned_date <= user_days.activity_date
+    group by assigned_users.experiment_id, assigned_users.variant, user_days.activity_date
 
 ),
 
@@ -122,7 +122,7 @@ daily_new as (
 
     from assigned_users
     where signed_up_date >= assigned_date
-    group by 1, 2, 3
+    group by experiment_id, variant, signed_up_date
 
 ),
 

@@ -40,7 +40,7 @@ filed as (
         max(filed_on) as filed_on
 
     from filings
-    group by fiscal_quarter
+    group by 1
 
 ),
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every check: lint (ruff, sqlfluff), a dbt build on a small generated
+# dataset, and pytest. Installs what it needs itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/bootstrap.sh
+
+CI_DIR="${CI_DIR:-build/ci}"
+rm -rf "$CI_DIR" && mkdir -p "$CI_DIR"
+export PROMETHEUS_RAW_DIR="$CI_DIR/raw"
+export PROMETHEUS_DUCKDB_PATH="$CI_DIR/prometheus.duckdb"
+export PROMETHEUS_DUCKDB_TEMP_DIR="$CI_DIR/tmp"
+
+echo "==> ruff"
+uv run ruff check src tests/python
+uv run ruff format --check src tests/python
+
+echo "==> sqlfluff lint (dbt templater, duckdb dialect)"
+uv run sqlfluff lint models analyses snapshots tests --processes 2
+
+echo "==> dbt build on a small generated dataset"
+uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"
+uv run dbt build --vars '{as_of: "2025-01-01T06:00:00"}' --target-path "$CI_DIR/target"
+
+echo "==> pytest"
+uv run pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 from .defects import DEFECTS, UnknownDefect
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from .pipeline import generate
 
     try:
-        generate(params, out)
+        generate(params, out, stderr=sys.stderr)
     except OSError as exc:
         raise CliError(f"writing {out} failed: {exc}") from exc
     return 0

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("prometheus.generator.cli", "write synthetic upstream Parquet files"),
+    "notify": ("prometheus.notifier.cli", "send dbt failures to owners and on-call"),
+    "oncall": ("prometheus.notifier.oncall_cli", "print who is on call per pipeline, next weeks"),
+    "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
 }
 
 

@@ -190,8 +190,12 @@ def timeline(
     segments: list[Segment] = []
     for left, right in zip(points, points[1:], strict=False):
         duties = on_call(pipeline, teams, left)
-        if segments and segments[-1].duties == duties:
+        if segments and _active(segments[-1].duties) == _active(duties):
             segments[-1] = Segment(segments[-1].start, right, duties)
         else:
             segments.append(Segment(left, right, duties))
     return segments
+
+
+def _active(duties: tuple[Duty, ...]) -> tuple[Duty, ...]:
+    return tuple(d for d in duties if d.active)

@@ -1,0 +1,91 @@
+"""A few stored failing rows of tests run with ``store_failures``, read-only.
+
+The relation comes from the run results (or the manifest); the warehouse is the
+DuckDB file at ``PROMETHEUS_DUCKDB_PATH`` (default ``warehouse/prometheus.duckdb``).
+Anything missing (no file, locked file, dropped table) just means no sample rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from prometheus.notifier.routing import Problem
+
+DEFAULT_DUCKDB_PATH = "warehouse/prometheus.duckdb"
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get("PROMETHEUS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _relation_for_duckdb(relation: str, database_alias: str) -> str:
+    """`"wh"."schema"."table"` -> `"<alias>"."schema"."table"` (the file is attached
+    under our own alias, whatever name the build gave it)."""
+    parts = relation.split(".")
+    if len(parts) == 3:
+        return ".".join([f'"{database_alias}"', *parts[1:]])
+    return relation
+
+
+def read_samples(
+    problems: Iterable[Problem], path: Path | None = None, limit: int = 5
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """unique_id -> up to ``limit`` rows, and notes about what could not be read."""
+    wanted = [p for p in problems if p.resource_type == "test" and p.relation_name]
+    if not wanted:
+        return {}, []
+    path = path or duckdb_path()
+    if not path.is_file():
+        return {}, [f"{path}: no warehouse file, no stored failing rows"]
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency of the project
+        return {}, ["duckdb is not installed, no stored failing rows"]
+    samples: dict[str, list[dict[str, Any]]] = {}
+    notes: list[str] = []
+    try:
+        con = duckdb.connect()
+        con.execute(
+            f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as notifier_wh (read_only)"
+        )
+    except duckdb.Error as exc:
+        return {}, [f"{path}: cannot open read-only ({type(exc).__name__}), no stored failing rows"]
+    try:
+        for problem in wanted:
+            assert problem.relation_name is not None
+            relation = _relation_for_duckdb(problem.relation_name, "notifier_wh")
+            try:
+                cursor = con.execute(f"select * from {relation} limit {int(limit)}")
+                columns = [d[0] for d in cursor.description or ()]
+                samples[problem.unique_id] = [
+                    {c: _jsonable(v) for c, v in zip(columns, row, strict=True)}
+                    for row in cursor.fetchall()
+                ]
+            except duckdb.Error as exc:
+                notes.append(f"{problem.relation_name}: not readable ({type(exc).__name__})")
+    finally:
+        con.close()
+    return samples, notes
+
+
+def merge(
+    problems: Iterable[Problem], samples: Mapping[str, list[dict[str, Any]]]
+) -> list[Problem]:
+    from prometheus.notifier.routing import attach_samples
+
+    return attach_samples(list(problems), samples)

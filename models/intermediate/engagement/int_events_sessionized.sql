@@ -53,8 +53,8 @@ final as (
         cast(started_at as date) as session_date,
         {{ month_start('started_at') }} as session_month,
         event_count,
-        {{ dbt.datediff('started_at', 'ended_at', 'second') }}
-        / 60.0 as session_minutes
+        {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }}
+        / 60000.0 as session_minutes
 
     from sessions
 

@@ -1,0 +1,211 @@
+"""Run history in the warehouse: what `prometheus observe` stores, once, whole or not at all."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from tiny_dbt import FAILING_TEST, TinyRuns, observe_dbt
+
+from prometheus.observability import history
+from prometheus.observability.artifacts import ArtifactError, TargetArtifacts
+
+
+def _counts(db_path: Path) -> dict[str, int]:
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        return {
+            table: conn.execute(f"select count(*) from observability.{table}").fetchone()[0]
+            for table in ("invocations", "model_runs", "test_results", "source_freshness")
+        }
+
+
+def test_wrapper_returns_dbt_exit_codes(tiny_runs: TinyRuns) -> None:
+    assert tiny_runs.ok.exit_code == 0, tiny_runs.ok.stderr
+    assert tiny_runs.failing.exit_code == 1, "a failing test must fail the wrapped build"
+    # a stale source is an error of the check; `dbt source freshness` exits 1
+    assert tiny_runs.freshness.exit_code == 1
+    for run in (tiny_runs.ok, tiny_runs.failing, tiny_runs.freshness):
+        assert "stored" in run.stdout, run.stdout + run.stderr
+
+
+def test_every_invocation_is_stored_with_its_outcome(tiny_runs: TinyRuns) -> None:
+    with duckdb.connect(str(tiny_runs.db_path), read_only=True) as conn:
+        rows = conn.execute(
+            "select command, success, results_fail, results_error "
+            "from observability.invocations order by generated_at"
+        ).fetchall()
+    assert rows == [
+        ("build", True, 0, 0),
+        ("build", False, 1, 0),
+        ("source-freshness", False, 1, 0),
+    ]
+
+
+def test_failing_test_is_stored_with_failures_message_and_code(tiny_runs: TinyRuns) -> None:
+    with duckdb.connect(str(tiny_runs.db_path), read_only=True) as conn:
+        rows = conn.execute(
+            """
+            select i.success, t.status, t.failures, t.message, t.compiled_code,
+                   t.test_kind, t.tested_unique_id, t.execution_time, t.started_at
+            from observability.test_results as t
+            join observability.invocations as i using (invocation_id)
+            where t.test_unique_id like ? order by i.generated_at
+            """,
+            [FAILING_TEST + "%"],
+        ).fetchall()
+    assert [r[:3] for r in rows] == [(True, "pass", 0), (False, "fail", 2)]
+    _, _, _, message, code, kind, tested, seconds, started = rows[1]
+    assert message.startswith("Got 2 results")
+    assert "status = 'blocked'" in code
+    assert (kind, tested) == ("singular", "model.tiny.stg_customers")
+    assert seconds > 0 and started is not None
+
+
+def test_model_runs_and_freshness_are_stored(tiny_runs: TinyRuns) -> None:
+    with duckdb.connect(str(tiny_runs.db_path), read_only=True) as conn:
+        runs = conn.execute(
+            "select resource_type, name, status, materialization from observability.model_runs "
+            "order by generated_at, started_at"
+        ).fetchall()
+        fresh = conn.execute(
+            "select source_name, table_name, status, max_loaded_at, error_after "
+            "from observability.source_freshness"
+        ).fetchall()
+    assert (
+        runs
+        == [
+            ("seed", "customers", "success", "seed"),
+            ("model", "stg_customers", "success", "view"),
+        ]
+        * 2
+    )
+    [(source, table, status, max_loaded_at, error_after)] = fresh
+    assert (source, table, status) == ("raw", "customers", "error")
+    assert max_loaded_at.isoformat() == "2024-01-05T00:00:00"
+    assert json.loads(error_after) == {"count": 24, "period": "hour"}
+
+
+def test_ingesting_the_same_run_twice_adds_nothing(tiny_runs: TinyRuns) -> None:
+    before = _counts(tiny_runs.db_path)
+    artifacts = TargetArtifacts.load(tiny_runs.failing.target_dir)
+    with history.connect(tiny_runs.db_path) as conn:
+        outcomes = history.ingest(conn, artifacts)
+    assert [o.stored for o in outcomes] == [False]
+    assert "already stored" in outcomes[0].describe()
+    assert _counts(tiny_runs.db_path) == before
+
+
+def test_a_failing_ingest_stores_nothing_and_keeps_what_was_stored(
+    tiny_runs: TinyRuns, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "copy.duckdb"
+    shutil.copy(tiny_runs.db_path, db_path)
+    before = _counts(db_path)
+    artifacts = TargetArtifacts.load(tiny_runs.failing.target_dir)
+    assert artifacts.run_results is not None
+    # a new invocation whose last result repeats an earlier one: its insert
+    # fails after the invocation row and the first results went in
+    broken = dataclasses.replace(
+        artifacts.run_results,
+        invocation_id="broken-run",
+        results=[*artifacts.run_results.results, artifacts.run_results.results[-1]],
+    )
+    with history.connect(db_path) as conn, pytest.raises(duckdb.ConstraintException):
+        history.ingest_run_results(conn, broken, artifacts.manifest, now=broken.generated_at)
+    assert _counts(db_path) == before
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        assert not conn.execute(
+            "select * from observability.test_results where invocation_id = 'broken-run'"
+        ).fetchall()
+
+
+def test_ingest_command_is_idempotent(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture) -> None:
+    from prometheus.cli import main
+
+    before = _counts(tiny_runs.db_path)
+    code = main(
+        [
+            "observe",
+            "ingest",
+            "--target-dir",
+            str(tiny_runs.ok.target_dir),
+            "--duckdb-path",
+            str(tiny_runs.db_path),
+        ]
+    )
+    assert code == 0
+    assert "already stored" in capsys.readouterr().out
+    assert _counts(tiny_runs.db_path) == before
+
+
+def test_storing_failure_after_a_green_build_exits_3(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    not_a_database = tmp_path / "corrupt.duckdb"
+    not_a_database.write_text("this is not a DuckDB file", encoding="utf-8")
+    run = observe_dbt(
+        tiny_runs.project_dir,
+        tmp_path / "wh.duckdb",
+        tiny_runs.work_target,
+        "seed",
+        duckdb_path=not_a_database,
+    )
+    assert run.exit_code == 3
+    assert "run history not stored" in run.stderr
+
+
+def test_storing_failure_does_not_hide_a_failed_build(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    not_a_database = tmp_path / "corrupt.duckdb"
+    not_a_database.write_text("this is not a DuckDB file", encoding="utf-8")
+    shutil.copy(tiny_runs.db_path, tmp_path / "wh.duckdb")
+    run = observe_dbt(
+        tiny_runs.project_dir,
+        tmp_path / "wh.duckdb",
+        tiny_runs.work_target,
+        "test",
+        "--select",
+        "assert_no_blocked_customers",
+        duckdb_path=not_a_database,
+    )
+    assert run.exit_code == 1  # dbt's: the test failed
+    assert "run history not stored" in run.stderr
+
+
+def test_read_history_keeps_the_last_n_runs(tiny_runs: TinyRuns) -> None:
+    with history.connect(tiny_runs.db_path, read_only=True) as conn:
+        last_one = history.read_history(conn, runs=1, days_back=30)
+        both = history.read_history(conn, runs=30, days_back=30)
+    failing_last = [r for r in last_one.test_results if r["test_unique_id"] == FAILING_TEST]
+    failing_both = [r for r in both.test_results if r["test_unique_id"] == FAILING_TEST]
+    assert [r["status"] for r in failing_last] == ["fail"]
+    assert [r["status"] for r in failing_both] == ["pass", "fail"]
+    assert len(both.model_runs) == 2 and len(last_one.model_runs) == 1  # models only
+    assert len(both.source_freshness) == 1
+    assert len(both.invocations) == 3
+
+
+@pytest.mark.parametrize(
+    ("schema_url", "message"),
+    [
+        ("https://schemas.getdbt.com/dbt/run-results/v5.json", "unsupported run-results schema v5"),
+        ("https://schemas.getdbt.com/dbt/manifest/v12.json", "is not a dbt run-results artifact"),
+        ("", "is not a dbt run-results artifact"),
+    ],
+)
+def test_unsupported_artifacts_are_refused(
+    tiny_runs: TinyRuns, tmp_path: Path, schema_url: str, message: str
+) -> None:
+    shutil.copy(tiny_runs.ok.target_dir / "manifest.json", tmp_path / "manifest.json")
+    data = json.loads((tiny_runs.ok.target_dir / "run_results.json").read_text())
+    data["metadata"]["dbt_schema_version"] = schema_url
+    (tmp_path / "run_results.json").write_text(json.dumps(data))
+    with pytest.raises(ArtifactError, match=message):
+        TargetArtifacts.load(tmp_path)
+
+
+def test_a_target_without_results_is_refused(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    shutil.copy(tiny_runs.ok.target_dir / "manifest.json", tmp_path / "manifest.json")
+    with pytest.raises(ArtifactError, match="neither run_results.json nor sources.json"):
+        TargetArtifacts.load(tmp_path)

@@ -65,10 +65,12 @@ def profit_lines(build, non_test_users) -> pd.DataFrame:
     )
     lines["net_local"] = [
         Decimal(q) * p - d
-        for q, p, d in zip(lines["quantity"], lines["unit_price"], lines["discount_amount"])
+        for q, p, d in zip(
+            lines["quantity"], lines["unit_price"], lines["discount_amount"], strict=True
+        )
     ]
     lines["net_revenue_usd"] = [
-        usd(n * r) for n, r in zip(lines["net_local"], lines["usd_per_unit"])
+        usd(n * r) for n, r in zip(lines["net_local"], lines["usd_per_unit"], strict=True)
     ]
     costs = costs.assign(
         valid_from=pd.to_datetime(costs["valid_from"]),
@@ -81,7 +83,8 @@ def profit_lines(build, non_test_users) -> pd.DataFrame:
     ]
     assert len(with_cost) == len(lines), "every line has exactly one cost period"
     with_cost["cogs_usd"] = [
-        usd(Decimal(q) * c) for q, c in zip(with_cost["quantity"], with_cost["unit_cost_usd"])
+        usd(Decimal(q) * c)
+        for q, c in zip(with_cost["quantity"], with_cost["unit_cost_usd"], strict=True)
     ]
     with_cost["month"] = month_of(with_cost["ordered_date"])
     return with_cost
@@ -108,6 +111,7 @@ def refunds_by_month(build, profit_lines) -> pd.Series:
             allocated["usd_per_unit"],
             allocated["net_local"],
             allocated["order_net"],
+            strict=True,
         )
     ]
     allocated["month"] = month_of(allocated["refunded_date"])
@@ -184,7 +188,8 @@ def test_sessions_match(build, user_events):
     )
     actual = mart(
         build,
-        "select month, sessions, events_per_session, avg_session_minutes from engagement.fct_engagement_monthly",
+        "select month, sessions, events_per_session, avg_session_minutes"
+        " from engagement.fct_engagement_monthly",
     ).set_index("month")
     actual.index = pd.to_datetime(actual.index)
     assert (expected["sessions"] > 0).all()

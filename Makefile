@@ -1,0 +1,26 @@
+# Task runner: every target only calls a tool or a script.
+.PHONY: run test lint build docs generate clean
+
+SCALE ?= 1
+
+run:            ## the main job: install, generate, dbt build, docs
+	SCALE=$(SCALE) bash scripts/main.sh
+
+test:           ## every check (what CI runs)
+	bash scripts/test.sh
+
+lint:
+	uv run ruff check src tests/python
+	uv run sqlfluff lint models analyses snapshots tests --processes 2
+
+generate:
+	uv run prometheus generate --scale $(SCALE)
+
+build:
+	uv run dbt build
+
+docs:
+	uv run dbt docs generate --static
+
+clean:
+	rm -rf target logs build warehouse data

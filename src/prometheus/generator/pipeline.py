@@ -98,12 +98,18 @@ def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[s
             events.close()
         progress.line(EVENTS_KEY, events.rows, time.perf_counter() - t)
         counts[EVENTS_KEY] = events.rows
+        t = time.perf_counter()
         ledger, filings = build_ledger(p, tables)
         tables["finance/ledger_entries"] = ledger
         tables["finance/filings"] = filings
         tables["analytics/active_user_counts"] = active.table(p)
-        progress.line("finance/ledger_entries", ledger.num_rows, 0.0)
+        progress.line(
+            "finance/ledger_entries (+filings, active users)",
+            ledger.num_rows,
+            time.perf_counter() - t,
+        )
         tables = apply_tables(tables, defects, p)
+        t = time.perf_counter()
         for spec in TABLES:
             if spec.key == EVENTS_KEY:
                 continue
@@ -116,5 +122,8 @@ def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[s
             "row_counts": {spec.key: counts[spec.key] for spec in TABLES},
         }
         w.write_json("_generation.json", meta)
+        progress.line(
+            "write other tables", sum(counts.values()) - events.rows, time.perf_counter() - t
+        )
     progress.line("total", sum(counts.values()), time.perf_counter() - progress.t0)
     return meta

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notify": ("prometheus.notifier.cli", "send dbt failures to owners and on-call"),
     "oncall": ("prometheus.notifier.oncall_cli", "print who is on call per pipeline, next weeks"),
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
+    "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
 }
 
 

@@ -142,18 +142,18 @@ def test_ingest_command_is_idempotent(tiny_runs: TinyRuns, capsys: pytest.Captur
     assert _counts(tiny_runs.db_path) == before
 
 
-def test_storing_failure_after_a_green_build_exits_3(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+def test_ingest_into_an_unusable_warehouse_exits_3(
+    tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from prometheus.cli import main
+
     not_a_database = tmp_path / "corrupt.duckdb"
     not_a_database.write_text("this is not a DuckDB file", encoding="utf-8")
-    run = observe_dbt(
-        tiny_runs.project_dir,
-        tmp_path / "wh.duckdb",
-        tiny_runs.work_target,
-        "seed",
-        duckdb_path=not_a_database,
-    )
-    assert run.exit_code == 3
-    assert "run history not stored" in run.stderr
+    target = str(tiny_runs.ok.target_dir)
+    code = main(["observe", "ingest", "--target-dir", target, "--duckdb-path", str(not_a_database)])
+    assert code == 3
+    assert "run history not stored" in capsys.readouterr().err
+    assert not_a_database.read_text(encoding="utf-8") == "this is not a DuckDB file"
 
 
 def test_storing_failure_does_not_hide_a_failed_build(tiny_runs: TinyRuns, tmp_path: Path) -> None:

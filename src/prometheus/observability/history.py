@@ -1,0 +1,520 @@
+"""Run history: dbt's results stored append-only in the warehouse's `observability` schema.
+
+Tables (all timestamps are UTC, without time zone):
+
+- ``invocations``       one row per dbt invocation (build, run, test, source freshness ...)
+- ``model_runs``        one row per model, seed or snapshot executed by an invocation
+- ``test_results``      one row per data test or unit test executed by an invocation
+- ``source_freshness``  one row per source checked by ``dbt source freshness``
+
+An invocation is stored once: ingesting the same artifacts again adds
+nothing. Each invocation is stored in one transaction, so a failure leaves
+nothing partial behind; rows are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from prometheus.observability.artifacts import (
+    Manifest,
+    NodeResult,
+    RunResults,
+    SourcesResults,
+    TargetArtifacts,
+)
+
+SCHEMA = "observability"
+DEFAULT_DUCKDB_PATH = "warehouse/prometheus.duckdb"
+
+DDL = f"""
+create schema if not exists {SCHEMA};
+
+create table if not exists {SCHEMA}.invocations (
+    invocation_id varchar primary key,
+    command varchar not null,            -- build, run, test, seed, snapshot, source-freshness
+    invocation_command varchar,          -- the command line as typed
+    dbt_version varchar,
+    project_name varchar,
+    target_name varchar,
+    selected varchar,                    -- JSON list of --select arguments
+    full_refresh boolean,
+    started_at timestamp,
+    generated_at timestamp,
+    elapsed_time double,                 -- seconds
+    results_total integer,
+    results_error integer,
+    results_fail integer,
+    results_warn integer,
+    results_skipped integer,
+    success boolean,                     -- no error and no failure
+    ingested_at timestamp not null
+);
+
+create table if not exists {SCHEMA}.model_runs (
+    invocation_id varchar not null,
+    unique_id varchar not null,
+    resource_type varchar not null,      -- model, seed, snapshot
+    name varchar,
+    package_name varchar,
+    database_name varchar,
+    schema_name varchar,
+    relation_name varchar,
+    materialization varchar,
+    status varchar not null,             -- success, error, skipped
+    message varchar,
+    execution_time double,               -- seconds
+    started_at timestamp,
+    completed_at timestamp,
+    rows_affected bigint,
+    compiled_code varchar,
+    full_refresh boolean,
+    generated_at timestamp,
+    primary key (invocation_id, unique_id)
+);
+
+create table if not exists {SCHEMA}.test_results (
+    invocation_id varchar not null,
+    test_unique_id varchar not null,
+    resource_type varchar not null,      -- test, unit_test
+    test_name varchar,                   -- the node's name
+    short_name varchar,                  -- unique, not_null ..., or the singular test's name
+    test_kind varchar,                   -- generic, singular, unit
+    tested_unique_id varchar,            -- the model/source/seed/snapshot under test
+    column_name varchar,
+    severity varchar,
+    status varchar not null,             -- pass, fail, warn, error, skipped
+    failures bigint,                     -- rows returned by the test
+    message varchar,
+    execution_time double,
+    started_at timestamp,
+    completed_at timestamp,
+    compiled_code varchar,
+    test_params varchar,                 -- JSON of the generic test's arguments
+    original_path varchar,
+    generated_at timestamp,
+    primary key (invocation_id, test_unique_id)
+);
+
+create table if not exists {SCHEMA}.source_freshness (
+    invocation_id varchar not null,
+    unique_id varchar not null,
+    source_name varchar,
+    table_name varchar,
+    status varchar not null,             -- pass, warn, error (stale), runtime error
+    max_loaded_at timestamp,
+    snapshotted_at timestamp,
+    max_loaded_at_time_ago_in_s double,
+    warn_after varchar,                  -- JSON {{count, period}}
+    error_after varchar,
+    filter varchar,
+    error varchar,
+    execution_time double,
+    generated_at timestamp,
+    primary key (invocation_id, unique_id)
+);
+"""
+
+_MODEL_TYPES = {"model", "seed", "snapshot"}
+_TEST_TYPES = {"test", "unit_test"}
+
+
+class HistoryError(Exception):
+    """The history could not be read or written."""
+
+
+def duckdb_path(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("PROMETHEUS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    if read_only and not path.exists():
+        raise HistoryError(f"{path} does not exist: build the warehouse and ingest a run first")
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(str(path), read_only=read_only)
+    except (OSError, duckdb.Error) as exc:
+        raise HistoryError(f"cannot open {path}: {exc}") from exc
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(DDL)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def _kind(unique_id: str) -> str:
+    return unique_id.split(".", 1)[0]
+
+
+def _invocation_row(
+    *,
+    invocation_id: str,
+    command: str,
+    invocation_command: str | None,
+    dbt_version: str,
+    manifest: Manifest,
+    target: str | None,
+    selected: list[str],
+    full_refresh: bool,
+    started_at: datetime | None,
+    generated_at: datetime | None,
+    elapsed_time: float | None,
+    statuses: list[str],
+    ingested_at: datetime,
+) -> tuple[Any, ...]:
+    counts = {s: statuses.count(s) for s in ("error", "runtime error", "fail", "warn", "skipped")}
+    errors = counts["error"] + counts["runtime error"]
+    return (
+        invocation_id,
+        command,
+        invocation_command,
+        dbt_version,
+        manifest.project_name,
+        target,
+        _json(selected),
+        full_refresh,
+        started_at,
+        generated_at,
+        elapsed_time,
+        len(statuses),
+        errors,
+        counts["fail"],
+        counts["warn"],
+        counts["skipped"],
+        errors + counts["fail"] == 0,
+        ingested_at,
+    )
+
+
+def _model_run_row(run: RunResults, manifest: Manifest, result: NodeResult) -> tuple[Any, ...]:
+    node = manifest.nodes.get(result.unique_id)
+    return (
+        run.invocation_id,
+        result.unique_id,
+        _kind(result.unique_id),
+        node.name if node else result.unique_id.rsplit(".", 1)[-1],
+        node.package_name if node else None,
+        node.database if node else None,
+        node.schema if node else None,
+        node.relation if node else None,
+        node.materialization if node else None,
+        result.status,
+        result.message,
+        result.execution_time,
+        result.started_at,
+        result.completed_at,
+        result.rows_affected,
+        result.compiled_code,
+        run.full_refresh,
+        run.generated_at,
+    )
+
+
+def _test_row(run: RunResults, manifest: Manifest, result: NodeResult) -> tuple[Any, ...]:
+    node = manifest.nodes.get(result.unique_id)
+    resource_type = _kind(result.unique_id)
+    kind = "unit" if resource_type == "unit_test" else (node.test_kind if node else None)
+    return (
+        run.invocation_id,
+        result.unique_id,
+        resource_type,
+        node.name if node else None,
+        (node.test_short_name or node.name) if node else None,
+        kind,
+        node.tested_node if node else None,
+        node.column_name if node else None,
+        node.severity if node else None,
+        result.status,
+        result.failures,
+        result.message,
+        result.execution_time,
+        result.started_at,
+        result.completed_at,
+        result.compiled_code,
+        _json(node.test_kwargs) if node and node.test_kwargs else None,
+        node.original_path if node else None,
+        run.generated_at,
+    )
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    invocation_id: str
+    command: str
+    stored: bool  # False: it was already in the history
+    model_runs: int = 0
+    test_results: int = 0
+    source_freshness: int = 0
+
+    def describe(self) -> str:
+        if not self.stored:
+            return f"{self.command} {self.invocation_id}: already stored, nothing added"
+        parts = [
+            f"{self.model_runs} model runs" if self.model_runs else "",
+            f"{self.test_results} test results" if self.test_results else "",
+            f"{self.source_freshness} freshness results" if self.source_freshness else "",
+        ]
+        return f"{self.command} {self.invocation_id}: stored " + (
+            ", ".join(p for p in parts if p) or "no results"
+        )
+
+
+def _already_stored(conn: duckdb.DuckDBPyConnection, invocation_id: str) -> bool:
+    row = conn.execute(
+        f"select count(*) from {SCHEMA}.invocations where invocation_id = ?", [invocation_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"insert into {SCHEMA}.{table} values ({marks})", rows)
+
+
+def _store(
+    conn: duckdb.DuckDBPyConnection,
+    invocation_id: str,
+    tables: dict[str, list[tuple[Any, ...]]],
+) -> bool:
+    """Insert one invocation's rows in one transaction; False if it was already there."""
+    conn.begin()
+    try:
+        if _already_stored(conn, invocation_id):
+            conn.rollback()
+            return False
+        for table, rows in tables.items():
+            _insert(conn, table, rows)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return True
+
+
+def ingest_run_results(
+    conn: duckdb.DuckDBPyConnection, run: RunResults, manifest: Manifest, now: datetime
+) -> IngestOutcome:
+    results = [r for r in run.results if _kind(r.unique_id) in _MODEL_TYPES | _TEST_TYPES]
+    model_rows = [
+        _model_run_row(run, manifest, r) for r in results if _kind(r.unique_id) in _MODEL_TYPES
+    ]
+    test_rows = [_test_row(run, manifest, r) for r in results if _kind(r.unique_id) in _TEST_TYPES]
+    invocation = _invocation_row(
+        invocation_id=run.invocation_id,
+        command=run.command,
+        invocation_command=run.invocation_command,
+        dbt_version=run.dbt_version,
+        manifest=manifest,
+        target=run.target,
+        selected=run.selected,
+        full_refresh=run.full_refresh,
+        started_at=run.started_at,
+        generated_at=run.generated_at,
+        elapsed_time=run.elapsed_time,
+        statuses=[r.status for r in run.results],
+        ingested_at=now,
+    )
+    stored = _store(
+        conn,
+        run.invocation_id,
+        {"invocations": [invocation], "model_runs": model_rows, "test_results": test_rows},
+    )
+    return IngestOutcome(
+        run.invocation_id,
+        run.command,
+        stored,
+        model_runs=len(model_rows) if stored else 0,
+        test_results=len(test_rows) if stored else 0,
+    )
+
+
+def ingest_sources(
+    conn: duckdb.DuckDBPyConnection, sources: SourcesResults, manifest: Manifest, now: datetime
+) -> IngestOutcome:
+    rows = []
+    for r in sources.results:
+        node = manifest.nodes.get(r.unique_id)
+        rows.append(
+            (
+                sources.invocation_id,
+                r.unique_id,
+                node.source_name if node else None,
+                node.name if node else None,
+                r.status,
+                r.max_loaded_at,
+                r.snapshotted_at,
+                r.max_loaded_at_time_ago_in_s,
+                _json(r.warn_after),
+                _json(r.error_after),
+                r.filter,
+                r.error,
+                r.execution_time,
+                sources.generated_at,
+            )
+        )
+    invocation = _invocation_row(
+        invocation_id=sources.invocation_id,
+        command="source-freshness",
+        invocation_command=None,
+        dbt_version=sources.dbt_version,
+        manifest=manifest,
+        target=None,
+        selected=[],
+        full_refresh=False,
+        started_at=sources.started_at,
+        generated_at=sources.generated_at,
+        elapsed_time=sources.elapsed_time,
+        # a stale source ('error') is a failure of the check, not of dbt
+        statuses=["fail" if r.status == "error" else r.status for r in sources.results],
+        ingested_at=now,
+    )
+    stored = _store(
+        conn, sources.invocation_id, {"invocations": [invocation], "source_freshness": rows}
+    )
+    return IngestOutcome(
+        sources.invocation_id,
+        "source-freshness",
+        stored,
+        source_freshness=len(rows) if stored else 0,
+    )
+
+
+def ingest(
+    conn: duckdb.DuckDBPyConnection, artifacts: TargetArtifacts, now: datetime | None = None
+) -> list[IngestOutcome]:
+    """Store what a target directory holds; each invocation at most once."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    ensure_schema(conn)
+    outcomes = []
+    if artifacts.run_results is not None:
+        outcomes.append(ingest_run_results(conn, artifacts.run_results, artifacts.manifest, now))
+    if artifacts.sources is not None and (
+        artifacts.run_results is None
+        or artifacts.sources.invocation_id != artifacts.run_results.invocation_id
+    ):
+        outcomes.append(ingest_sources(conn, artifacts.sources, artifacts.manifest, now))
+    return outcomes
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class History:
+    """The part of the history a report shows: the last N runs of each thing."""
+
+    test_results: list[dict[str, Any]]
+    model_runs: list[dict[str, Any]]
+    source_freshness: list[dict[str, Any]]
+    invocations: list[dict[str, Any]]
+
+    @classmethod
+    def empty(cls) -> History:
+        return cls([], [], [], [])
+
+
+def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def has_history(conn: duckdb.DuckDBPyConnection) -> bool:
+    row = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = 'invocations'",
+        [SCHEMA],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def read_history(
+    conn: duckdb.DuckDBPyConnection, *, runs: int, days_back: int, now: datetime | None = None
+) -> History:
+    """The last `runs` results of each test, model and source within `days_back` days.
+
+    Skipped tests and models are left out: a skip says nothing about the
+    test, and the previous result stays the latest one shown.
+    """
+    if not has_history(conn):
+        return History.empty()
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    since = now - timedelta(days=days_back)
+    tests = _dicts(
+        conn,
+        f"""
+        select * exclude (rn) from (
+            select t.*,
+                row_number() over (
+                    partition by t.test_unique_id
+                    order by coalesce(t.completed_at, t.generated_at) desc, t.invocation_id
+                ) as rn
+            from {SCHEMA}.test_results as t
+            where t.status <> 'skipped' and t.resource_type = 'test'
+              and coalesce(t.completed_at, t.generated_at) >= ?
+        )
+        where rn <= ?
+        order by test_unique_id, coalesce(completed_at, generated_at)
+        """,
+        [since, runs],
+    )
+    models = _dicts(
+        conn,
+        f"""
+        select * exclude (rn) from (
+            select m.*,
+                row_number() over (
+                    partition by m.unique_id order by m.generated_at desc, m.invocation_id
+                ) as rn
+            from {SCHEMA}.model_runs as m
+            where m.resource_type = 'model' and m.status <> 'skipped' and m.generated_at >= ?
+        )
+        where rn <= ?
+        order by generated_at, unique_id
+        """,
+        [since, runs],
+    )
+    freshness = _dicts(
+        conn,
+        f"""
+        select * exclude (rn) from (
+            select f.*,
+                row_number() over (
+                    partition by f.unique_id order by f.generated_at desc, f.invocation_id
+                ) as rn
+            from {SCHEMA}.source_freshness as f
+            where f.generated_at >= ?
+        )
+        where rn <= ?
+        order by unique_id, generated_at
+        """,
+        [since, runs],
+    )
+    invocations = _dicts(
+        conn,
+        f"select * from {SCHEMA}.invocations where generated_at >= ? order by generated_at",
+        [since],
+    )
+    return History(tests, models, freshness, invocations)

@@ -1,36 +1,13 @@
+-- Published for investors: the audited figures of int_growth_monthly_audited,
+-- built only when every blocking test upstream passed; otherwise dbt build
+-- skips this model and the last good table stays (docs/data-quality.md).
+-- Tests that read a second model (reconciliations) gate it through these:
+-- depends_on: {{ ref('stg_analytics__active_user_counts') }}
 with
 
-months as (
+audited as (
 
-    select * from {{ ref('int_activity_months_aggregated') }}
-
-),
-
-with_previous as (
-
-    select
-        activity_month as month,
-        monthly_active_users,
-        new_users,
-        lag(monthly_active_users) over (order by activity_month) as previous_monthly_active_users
-
-    from months
-
-),
-
-final as (
-
-    select
-        month,
-        cast(monthly_active_users as bigint) as monthly_active_users,
-        cast(new_users as bigint) as new_users,
-        cast(previous_monthly_active_users as bigint) as previous_monthly_active_users,
-        {{ safe_divide(
-            'monthly_active_users - previous_monthly_active_users',
-            'previous_monthly_active_users'
-        ) }} as mau_growth_rate
-
-    from with_previous
+    select * from {{ ref('int_growth_monthly_audited') }}
 
 )
 
@@ -39,6 +16,7 @@ select
     monthly_active_users,
     new_users,
     previous_monthly_active_users,
-    mau_growth_rate
+    mau_growth_rate,
+    input_completeness_rate
 
-from final
+from audited

@@ -1,81 +1,14 @@
+-- Published for investors: the audited figures of int_profit_quarterly_audited,
+-- built only when every blocking test upstream passed; otherwise dbt build
+-- skips this model and the last good table stays (docs/data-quality.md).
+-- Tests that read a second model (reconciliations) gate it through these:
+-- depends_on: {{ ref('stg_finance__ledger_entries') }}
+-- depends_on: {{ ref('ledger_accounts') }}
 with
 
-monthly as (
+audited as (
 
-    select * from {{ ref('fct_profit_monthly') }}
-
-),
-
-filings as (
-
-    select * from {{ ref('stg_finance__filings') }}
-
-),
-
-by_quarter as (
-
-    select
-        {{ fiscal_quarter('month') }} as fiscal_quarter,
-        min(month) as quarter_start_month,
-        count(*) as months_in_data,
-        sum(net_revenue_usd) as net_revenue_usd,
-        sum(cogs_usd) as cogs_usd,
-        sum(refunds_usd) as refunds_usd,
-        sum(shipping_usd) as shipping_usd,
-        sum(payment_fees_usd) as payment_fees_usd
-
-    from monthly
-    group by 1
-
-),
-
-filed as (
-
-    select
-        fiscal_quarter,
-        max(case when metric = 'net_revenue' then reported_usd end) as reported_net_revenue_usd,
-        max(case when metric = 'gross_profit' then reported_usd end) as reported_gross_profit_usd,
-        max(case when metric = 'contribution_profit' then reported_usd end)
-            as reported_contribution_profit_usd,
-        max(filed_on) as filed_on
-
-    from filings
-    group by 1
-
-),
-
-final as (
-
-    select
-        by_quarter.fiscal_quarter,
-        by_quarter.quarter_start_month,
-        by_quarter.months_in_data,
-        cast(by_quarter.net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
-        cast(by_quarter.cogs_usd as decimal(18, 2)) as cogs_usd,
-        cast(by_quarter.refunds_usd as decimal(18, 2)) as refunds_usd,
-        cast(
-            by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd
-            as decimal(18, 2)
-        ) as gross_profit_usd,
-        cast(by_quarter.shipping_usd as decimal(18, 2)) as shipping_usd,
-        cast(by_quarter.payment_fees_usd as decimal(18, 2)) as payment_fees_usd,
-        cast(
-            by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd
-            - by_quarter.shipping_usd - by_quarter.payment_fees_usd
-            as decimal(18, 2)
-        ) as contribution_profit_usd,
-        {{ safe_divide(
-            'by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd',
-            'by_quarter.net_revenue_usd'
-        ) }} as gross_margin_rate,
-        filed.reported_net_revenue_usd,
-        filed.reported_gross_profit_usd,
-        filed.reported_contribution_profit_usd,
-        filed.filed_on
-
-    from by_quarter
-    left join filed
-        on by_quarter.fiscal_quarter = filed.fiscal_quarter
+    select * from {{ ref('int_profit_quarterly_audited') }}
 
 )
 
@@ -91,9 +24,10 @@ select
     payment_fees_usd,
     contribution_profit_usd,
     gross_margin_rate,
+    input_completeness_rate,
     reported_net_revenue_usd,
     reported_gross_profit_usd,
     reported_contribution_profit_usd,
     filed_on
 
-from final
+from audited

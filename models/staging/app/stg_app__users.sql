@@ -14,7 +14,7 @@ renamed as (
         cast(signed_up_at as date) as signed_up_date,
         upper(trim(country)) as country,
         lower(trim(acquisition_channel)) as acquisition_channel,
-        coalesce(is_test_account, false) as is_test_account,
+        is_test_account,
         cast(deleted_at as {{ dbt.type_timestamp() }}) as deleted_at,
         deleted_at is not null as is_deleted,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at

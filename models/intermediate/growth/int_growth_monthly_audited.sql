@@ -1,0 +1,59 @@
+-- The audit step of the investors' monthly growth: computed and tested here,
+-- published by fct_growth_monthly only when every blocking test upstream passed.
+with
+
+completeness as (
+
+    select * from {{ ref('int_events_completeness_daily') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_activity_months_aggregated') }}
+
+),
+
+monthly_completeness as (
+
+    select
+        received_month,
+        {{ safe_divide('sum(complete_events)', 'sum(delivered_events)') }} as input_completeness_rate
+
+    from completeness
+    group by received_month
+
+),
+
+with_previous as (
+
+    select
+        activity_month as month,
+        monthly_active_users,
+        new_users,
+        lag(monthly_active_users) over (order by activity_month) as previous_monthly_active_users
+
+    from months
+
+),
+
+final as (
+
+    select
+        month,
+        cast(monthly_active_users as bigint) as monthly_active_users,
+        cast(new_users as bigint) as new_users,
+        cast(previous_monthly_active_users as bigint) as previous_monthly_active_users,
+        {{ safe_divide(
+            'monthly_active_users - previous_monthly_active_users',
+            'previous_monthly_active_users'
+        ) }} as mau_growth_rate,
+        coalesce(monthly_completeness.input_completeness_rate, 1.0) as input_completeness_rate
+
+    from with_previous
+    left join monthly_completeness
+        on with_previous.month = monthly_completeness.received_month
+
+)
+
+select * from final

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oncall": ("prometheus.notifier.oncall_cli", "print who is on call per pipeline, next weeks"),
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
+    "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
 }
 
 

@@ -3,8 +3,8 @@
 The project is written from the strings below into a temporary directory
 (not kept as files here: the main project's `tests/` is a dbt test path,
 and dbt would read them as the project's own tests). It has a seed, a
-source on it (with freshness), a model owned by a group, generic and
-singular tests, and an exposure.
+source on it (with freshness), a model owned by a group, a snapshot,
+generic and singular tests, and an exposure.
 """
 
 from __future__ import annotations
@@ -87,6 +87,15 @@ exposures:
     type: dashboard
     owner: {name: Finance/Risk, email: finance-risk@example.com}
     depends_on: [ref('stg_customers')]
+""",
+    "snapshots/snap_customers.yml": """
+snapshots:
+  - name: snap_customers
+    relation: ref('stg_customers')
+    config:
+      unique_key: customer_id
+      strategy: check
+      check_cols: [status]
 """,
     "tests/assert_no_blocked_customers.sql": """
 -- No customer is blocked.

@@ -1,0 +1,130 @@
+"""`prometheus report`: build Elementary's HTML report offline, or serve it.
+
+    prometheus report build --target-dir target --out artifacts/report/index.html [--runs 30]
+    prometheus report serve --dir artifacts/report --port 8080
+
+`build` reads the project's manifest from the target directory and the last
+N runs from the warehouse's run history (`prometheus observe`), and writes
+Elementary's own report page with that data in it. `serve` serves a
+directory on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from prometheus.cli import CliError
+from prometheus.observability import history
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+
+    build = sub.add_parser("build", help="write the report's index.html")
+    build.add_argument(
+        "--target-dir",
+        type=Path,
+        default=Path("target"),
+        help="dbt target directory holding manifest.json (default: target)",
+    )
+    build.add_argument("--out", type=Path, default=Path("artifacts/report/index.html"))
+    build.add_argument(
+        "--runs",
+        type=int,
+        default=30,
+        help="show the last N runs of each test and model (default: 30)",
+    )
+    build.add_argument(
+        "--days-back", type=int, default=30, help="and only runs of the last N days (default: 30)"
+    )
+    build.add_argument("--env", default=None, help="environment name shown in the report")
+    build.add_argument(
+        "--duckdb-path",
+        default=None,
+        help=f"warehouse file (default: $PROMETHEUS_DUCKDB_PATH or {history.DEFAULT_DUCKDB_PATH})",
+    )
+    build.set_defaults(_report=_run_build)
+
+    serve = sub.add_parser("serve", help="serve a built report on 127.0.0.1")
+    serve.add_argument("--dir", type=Path, default=Path("artifacts/report"))
+    serve.add_argument("--port", type=int, default=8080, help="0: any free port (default: 8080)")
+    serve.set_defaults(_report=_run_serve)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args._report(args))
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    # elementary is imported here, not at start-up: it is slow to import
+    from prometheus.observability.artifacts import ArtifactError, Manifest
+    from prometheus.observability.elementary_adapter import (
+        ReportError,
+        build_report_data,
+        render_html,
+    )
+
+    if args.runs < 1 or args.days_back < 1:
+        raise CliError("--runs and --days-back must be at least 1")
+    if args.out.suffix not in (".html", ".htm"):
+        raise CliError("--out must end with .html")
+    started = time.perf_counter()
+    try:
+        manifest = Manifest.load(args.target_dir / "manifest.json")
+    except ArtifactError as exc:
+        raise CliError(f"{exc} (run `dbt build` or `dbt parse` first)") from exc
+    db_path = history.duckdb_path(args.duckdb_path)
+    try:
+        with history.connect(db_path, read_only=True) as conn:
+            if not history.has_history(conn):
+                print(
+                    f"report: warning: no run history in {db_path} yet "
+                    "(store runs with `prometheus observe`)",
+                    file=sys.stderr,
+                )
+            runs = history.read_history(conn, runs=args.runs, days_back=args.days_back)
+    except history.HistoryError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        data = build_report_data(
+            manifest, runs, runs=args.runs, days_back=args.days_back, env=args.env
+        )
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render_html(data), encoding="utf-8")
+    elapsed = time.perf_counter() - started
+    tests = len(data["tests"])
+    print(
+        f"report: {args.out.resolve()} ({tests} tests, "
+        f"{len(history_ids(runs))} runs, built in {elapsed:.1f}s)"
+    )
+    print(f"report: serve it with `prometheus report serve --dir {args.out.parent}`")
+    return 0
+
+
+def history_ids(runs: history.History) -> set[str]:
+    return {row["invocation_id"] for row in runs.invocations}
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from prometheus.observability.server import make_server, url_of
+
+    index = args.dir / "index.html"
+    if not index.is_file():
+        raise CliError(f"{index} not found: run `prometheus report build` first")
+    try:
+        server = make_server(args.dir, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {exc}") from exc
+    print(f"report: serving {args.dir} at {url_of(server)} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

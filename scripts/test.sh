@@ -11,16 +11,21 @@ export PROMETHEUS_RAW_DIR="$CI_DIR/raw"
 export PROMETHEUS_DUCKDB_PATH="$CI_DIR/prometheus.duckdb"
 export PROMETHEUS_DUCKDB_TEMP_DIR="$CI_DIR/tmp"
 
-echo "==> ruff"
+echo "==> ruff, mypy"
 uv run ruff check src tests/python
 uv run ruff format --check src tests/python
+uv run mypy src
 
 echo "==> sqlfluff lint (dbt templater, duckdb dialect)"
 uv run sqlfluff lint models analyses snapshots tests --processes 2
 
 echo "==> dbt build on a small generated dataset"
 uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"
-uv run dbt build --vars '{as_of: "2025-01-01T06:00:00"}' --target-path "$CI_DIR/target"
+uv run dbt build --vars '{as_of: "2025-01-01T06:00:00"}'
+
+echo "==> governance on the built manifest (dbt-bouncer) and the on-call configuration"
+uv run dbt-bouncer --config-file dbt-bouncer.yml
+uv run prometheus validate-oncall --manifest target/manifest.json
 
 echo "==> pytest"
 uv run pytest

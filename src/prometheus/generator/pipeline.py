@@ -120,7 +120,7 @@ def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[s
             else:
                 w.write(spec.key, tables[spec.key])
             counts[spec.key] = tables[spec.key].num_rows
-        meta = {
+        meta: dict[str, object] = {
             "generator_version": GENERATOR_VERSION,
             "arguments": p.as_dict(),
             "extraction_time": p.extraction_time.isoformat(),

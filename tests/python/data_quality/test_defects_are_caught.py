@@ -1,0 +1,137 @@
+"""Each injected defect is caught by the intended test, with the intended severity.
+
+For every defect of the generator's catalogue: generate the clean dataset's
+arguments plus ``--defect NAME``, run ``dbt build`` on a copy of the clean
+build's warehouse, then read ``run_results.json``:
+
+- the intended test fired, as a failure (blocking) or a warning;
+- nothing outside the defect's expected set failed, warned or errored;
+- for blocking defects, the published investor marts still hold the clean
+  build's numbers (the publish step was skipped, the last good table stayed);
+  for warnings, they were published.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from prometheus.generator.defects import DEFECTS
+
+from dbt_harness import CLEAN_ARGS, CLEAN_AS_OF, Build, dbt, dbt_env, generate
+
+INVESTOR_MARTS = (
+    "profit.fct_profit_monthly",
+    "profit.fct_profit_quarterly",
+    "growth.fct_growth_monthly",
+    "engagement.fct_engagement_monthly",
+)
+
+LEDGER = "assert_profit_monthly_reconciles_with_ledger"
+FILINGS = "assert_profit_quarterly_reconciles_with_filings"
+DAU_VS_REPORTED = "assert_daily_active_users_match_reported_counts"
+
+
+@dataclass(frozen=True)
+class Expect:
+    caught_by: str
+    severity: str  # "error": blocks publication; "warn": publishes and alerts
+    also: frozenset[str] = field(default_factory=frozenset)  # other tests it may trip
+
+
+def expect(caught_by: str, severity: str, *also: str) -> Expect:
+    return Expect(caught_by, severity, frozenset(also))
+
+
+EXPECTED: dict[str, Expect] = {
+    "null_order_id": expect(
+        "not_null_stg_app__orders_order_id",
+        "error",
+        "relationships_stg_app__order_items_order_id__order_id__ref_stg_app__orders_",
+        "relationships_stg_app__payments_order_id__order_id__ref_stg_app__orders_",
+        "relationships_stg_app__refunds_order_id__order_id__ref_stg_app__orders_",
+    ),
+    "null_event_id": expect("not_null_stg_events__events_event_id", "error"),
+    "null_unit_price": expect(
+        "int_order_lines_converted_net_revenue_usd_missing_rate_per_day", "error"
+    ),
+    "null_country": expect("stg_app__users_country_missing_rate", "warn"),
+    "duplicate_events_spike": expect("assert_event_redelivery_rate_is_low", "warn"),
+    "batch_loaded_twice": expect(
+        "unique_stg_app__orders_order_id", "error", "unique_stg_app__order_items_order_item_id"
+    ),
+    "late_last_day": expect(DAU_VS_REPORTED, "warn"),
+}
+
+
+@pytest.fixture(scope="module")
+def clean(clean_build: Build) -> Build:
+    assert clean_build.returncode == 0, clean_build.output[-4000:]
+    return clean_build
+
+
+def investor_figures(duckdb_path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        return {m: sorted(con.sql(f"select * from {m}").fetchall()) for m in INVESTOR_MARTS}
+
+
+def mart_node(relation: str) -> str:
+    return "model.prometheus." + relation.split(".")[1]
+
+
+def outcomes(target_dir: Path) -> dict[str, str]:
+    """Test name (or node id for other resources) -> status, from run_results.json."""
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    named = {}
+    for result in results:
+        unique_id = result["unique_id"]
+        name = unique_id.split(".")[2] if unique_id.startswith("test.") else unique_id
+        named[name] = result["status"]
+    return named
+
+
+def test_every_catalogue_defect_has_an_expectation():
+    assert len(DEFECTS) >= 20
+    assert set(EXPECTED) == set(DEFECTS)
+
+
+@pytest.mark.parametrize("defect", sorted(EXPECTED))
+def test_defect_is_caught(defect: str, clean: Build, tmp_path: Path):
+    expected = EXPECTED[defect]
+    raw_dir, duckdb_path, target_dir = tmp_path / "raw", tmp_path / "p.duckdb", tmp_path / "target"
+    generate(raw_dir, [*CLEAN_ARGS, "--defect", defect])
+    shutil.copy(clean.duckdb_path, duckdb_path)
+    before = investor_figures(duckdb_path)
+
+    as_of = f'{{as_of: "{CLEAN_AS_OF}"}}'
+    result = dbt(["build", "--vars", as_of], dbt_env(raw_dir, duckdb_path), target_dir)
+    status = outcomes(target_dir)
+
+    intended = "fail" if expected.severity == "error" else "warn"
+    assert status.get(expected.caught_by) == intended, (
+        f"{defect}: {expected.caught_by} is {status.get(expected.caught_by)}, expected {intended}"
+    )
+    unexpected = {
+        name: s
+        for name, s in status.items()
+        if s in ("fail", "warn", "error", "runtime error")
+        and name != expected.caught_by
+        and name not in expected.also
+    }
+    assert not unexpected, f"{defect}: unexpected problems {unexpected}"
+
+    after = investor_figures(duckdb_path)
+    if expected.severity == "error":
+        assert result.returncode != 0
+        assert after == before, f"{defect}: a blocking defect changed the published investor marts"
+        skipped = [m for m in INVESTOR_MARTS if status[mart_node(m)] == "skipped"]
+        assert skipped, f"{defect}: no investor mart was held back"
+    else:
+        assert result.returncode == 0, result.stdout[-3000:]
+        for mart in INVESTOR_MARTS:
+            assert status[mart_node(mart)] == "success", f"{defect}: {mart} not published"

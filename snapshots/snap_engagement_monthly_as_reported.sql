@@ -11,7 +11,8 @@
     meta={'pipeline': 'aggregate_engagement'},
 ) }}
 
-    select * from {{ ref('fct_engagement_monthly') }}  -- noqa: AM04 (records every published column)
+    -- every published column is recorded, so the select is a wildcard
+    select * from {{ ref('fct_engagement_monthly') }}  -- noqa: AM04
     where month < {{ month_start(as_of_timestamp()) }}
 
 {% endsnapshot %}

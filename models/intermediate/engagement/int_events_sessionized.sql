@@ -1,11 +1,67 @@
 -- One row per session of a non-test user: its deduplicated events (those
 -- carrying a user_id), from the first to the last event. A session belongs
 -- to the day and month of its first event, also when it crosses midnight.
+--
+-- Incremental: a run recomputes only the sessions that received an event
+-- within `events_lookback_days` of the latest received_at this table has
+-- seen, from all their events; the events are read between the earliest and
+-- latest time those sessions can span (their stored start and end and the
+-- new events), so the scan stays small. A change of a user's
+-- is_test_account needs a --full-refresh.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set lookback_days = var('events_lookback_days', 3) | int -%}
+{%- set span = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set watermark_query -%}
+        select cast(max(last_received_at) as {{ dbt.type_string() }}) from {{ this }}
+    {%- endset -%}
+    {%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
+    {%- if watermark -%}
+        {%- set since = dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") -%}
+        {%- set span_query -%}
+            with changed as (
+                select session_id, occurred_at from {{ ref('stg_events__events') }}
+                where received_at >= {{ since }} or received_at is null
+            ),
+            stored as (
+                select started_at, ended_at from {{ this }}
+                where session_id in (select session_id from changed)
+            )
+            select
+                cast(least(
+                    (select min(occurred_at) from changed), (select min(started_at) from stored)
+                ) as {{ dbt.type_string() }}),
+                cast(greatest(
+                    (select max(occurred_at) from changed), (select max(ended_at) from stored)
+                ) as {{ dbt.type_string() }})
+        {%- endset -%}
+        {%- set span_row = run_query(span_query).rows[0] -%}
+        {%- set span = {'since': since, 'lo': span_row[0], 'hi': span_row[1]} -%}
+    {%- endif -%}
+{%- endif %}
+
 with
 
 events as (
 
     select * from {{ ref('stg_events__events') }}
+    {%- if span %}
+        where
+        {%- if span.lo %}
+            occurred_at between cast('{{ span.lo }}' as timestamp) and cast('{{ span.hi }}' as timestamp)
+        {%- else %}
+            false
+        {%- endif %}
+            or occurred_at is null
+    {%- endif %}
 
 ),
 
@@ -15,16 +71,35 @@ users as (
 
 ),
 
+{%- if span %}
+
+-- the sessions that received events since the last run (lookback included)
+changed_sessions as (
+
+    select distinct session_id
+
+    from events
+    where received_at >= {{ span.since }} or received_at is null
+
+),
+
+{%- endif %}
+
 user_events as (
 
     select
         events.session_id,
         events.user_id,
-        events.occurred_at
+        events.occurred_at,
+        events.received_at
 
     from events
     inner join users
         on events.user_id = users.user_id
+    {%- if span %}
+    inner join changed_sessions
+        on events.session_id = changed_sessions.session_id
+    {%- endif %}
     where not users.is_test_account
 
 ),
@@ -36,7 +111,8 @@ sessions as (
         min(user_id) as user_id,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
-        count(*) as event_count
+        count(*) as event_count,
+        max(received_at) as last_received_at
 
     from user_events
     group by session_id
@@ -54,7 +130,8 @@ final as (
         {{ month_start('started_at') }} as session_month,
         event_count,
         {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }}
-        / 60000.0 as session_minutes
+        / 60000.0 as session_minutes,
+        last_received_at
 
     from sessions
 

@@ -40,13 +40,13 @@ with_previous as (
 final as (
 
     select
-        month,
-        cast(monthly_active_users as bigint) as monthly_active_users,
-        cast(new_users as bigint) as new_users,
-        cast(previous_monthly_active_users as bigint) as previous_monthly_active_users,
+        with_previous.month,
+        cast(with_previous.monthly_active_users as bigint) as monthly_active_users,
+        cast(with_previous.new_users as bigint) as new_users,
+        cast(with_previous.previous_monthly_active_users as bigint) as previous_monthly_active_users,
         {{ safe_divide(
-            'monthly_active_users - previous_monthly_active_users',
-            'previous_monthly_active_users'
+            'with_previous.monthly_active_users - with_previous.previous_monthly_active_users',
+            'with_previous.previous_monthly_active_users'
         ) }} as mau_growth_rate,
         coalesce(monthly_completeness.input_completeness_rate, 1.0) as input_completeness_rate
 

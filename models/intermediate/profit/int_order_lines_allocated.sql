@@ -29,7 +29,8 @@ order_fees as (
 allocated as (
 
     select
-        lines.*,  -- noqa: AM04 (carries every column of int_order_lines_converted)
+        -- carries every column of int_order_lines_converted
+        lines.*,
         {{ allocate_usd(
             'lines.shipping_cost', 'lines.usd_per_unit',
             'lines.net_revenue_local', 'lines.order_net_revenue_local', 'lines.order_line_count'
@@ -48,4 +49,5 @@ allocated as (
 
 )
 
-select * from allocated
+-- every column of int_order_lines_converted plus the allocations
+select * from allocated  -- noqa: AM04

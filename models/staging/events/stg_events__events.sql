@@ -1,10 +1,41 @@
 -- Deduplicated clickstream: the clickstream delivers at least once, so the
--- same event_id can arrive several times; keep its first delivery.
+-- same event_id can arrive several times; keep its first delivery (earliest
+-- received_at, then _loaded_at), also across runs.
+--
+-- Incremental: a run reads only the deliveries received within
+-- `events_lookback_days` of the latest received_at already in the table
+-- (rows landing late in the lake are picked up; the Parquet row groups
+-- outside the window are skipped). An event_id already in the table is
+-- inserted again only when the new delivery was received earlier (it then
+-- replaces the stored one), so the table equals a full refresh.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set lookback_days = var('events_lookback_days', 3) | int -%}
+{%- set watermark = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set watermark_query -%}
+        select cast(max(received_at) as {{ dbt.type_string() }}) from {{ this }}
+    {%- endset -%}
+    {%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
+{%- endif %}
+
 with
 
 source as (
 
     select * from {{ source('events', 'events') }}
+    {%- if watermark %}
+        where
+            received_at >= {{ dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") }}
+            or received_at is null
+    {%- endif %}
 
 ),
 
@@ -36,18 +67,62 @@ deduplicated as (
 
     from renamed
 
+),
+
+first_deliveries as (
+
+    select
+        event_id,
+        user_id,
+        session_id,
+        event_name,
+        occurred_at,
+        occurred_date,
+        received_at,
+        platform,
+        _loaded_at
+
+    from deduplicated
+    where delivery_number = 1
+
+){% if is_incremental() %},
+
+stored as (
+
+    select
+        event_id,
+        received_at,
+        _loaded_at
+
+    from {{ this }}
+
+),
+
+-- keep a delivery only when the table has no earlier one of the same event
+-- (same order as above: received_at, then _loaded_at, nulls last)
+new_or_earlier as (
+
+    select first_deliveries.*
+
+    from first_deliveries
+    left join stored
+        on first_deliveries.event_id = stored.event_id
+    where
+        stored.event_id is null
+        or first_deliveries.received_at < stored.received_at
+        or (first_deliveries.received_at is not null and stored.received_at is null)
+        or (
+            first_deliveries.received_at is not distinct from stored.received_at
+            and (
+                first_deliveries._loaded_at < stored._loaded_at
+                or (first_deliveries._loaded_at is not null and stored._loaded_at is null)
+            )
+        )
+
 )
 
-select
-    event_id,
-    user_id,
-    session_id,
-    event_name,
-    occurred_at,
-    occurred_date,
-    received_at,
-    platform,
-    _loaded_at
+select * from new_or_earlier
+{% else %}
 
-from deduplicated
-where delivery_number = 1
+select * from first_deliveries
+{% endif %}

@@ -1,5 +1,9 @@
--- Invariant: the canonical DAU equals the official count in analytics.active_user_counts on every closed day (older than the late-data window of 2 days before as_of; any difference or a day missing on either side is an error), and is within 0.5 % of it on the open days (a warning).
--- Each failing row names the day, both counts, the difference and its severity level (1 warn, 2 error).
+-- Invariant: the canonical DAU equals the official count in analytics.active_user_counts on
+-- every closed day (older than the late-data window of 2 days before as_of; any difference or a
+-- day missing on either side is an error), and is within 0.5 % of it on the open days (a
+-- warning).
+-- Each failing row names the day, both counts, the difference and its severity level (1 warn, 2
+-- error).
 {{ config(
     fail_calc='coalesce(max(severity_level), 0)',
     warn_if='>=1',

@@ -1,4 +1,6 @@
--- Invariant: every month of the audited investor growth and engagement figures agrees with the canonical daily activity model: MAU equals its distinct users in the month, and average DAU equals the mean of its daily distinct users over the month's days with data.
+-- Invariant: every month of the audited investor growth and engagement figures agrees with the
+-- canonical daily activity model: MAU equals its distinct users in the month, and average DAU
+-- equals the mean of its daily distinct users over the month's days with data.
 -- Each failing row names the month, the mart, the measure and both values.
 with
 

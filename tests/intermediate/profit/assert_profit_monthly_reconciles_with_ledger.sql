@@ -1,4 +1,7 @@
--- Invariant: every month's net revenue, COGS, refunds, shipping and payment fees in the audited monthly profit equal the general ledger's postings for that month and account, within the stated tolerance (more than 1 USD and more than 0.1 % of the ledger figure fails); a month or account present on one side only fails.
+-- Invariant: every month's net revenue, COGS, refunds, shipping and payment fees in the audited
+-- monthly profit equal the general ledger's postings for that month and account, within the
+-- stated tolerance (more than 1 USD and more than 0.1 % of the ledger figure fails); a month or
+-- account present on one side only fails.
 -- Each failing row names the month, the line item, both figures and the difference.
 with
 
@@ -22,15 +25,43 @@ accounts as (
 
 mart_lines as (
 
-    select month, 'net_revenue' as account, net_revenue_usd as mart_usd from audited
+    select
+        month,
+        'net_revenue' as account,
+        net_revenue_usd as mart_usd
+    from audited
+
     union all
-    select month, 'cogs' as account, cogs_usd as mart_usd from audited
+
+    select
+        month,
+        'cogs' as account,
+        cogs_usd as mart_usd
+    from audited
+
     union all
-    select month, 'refunds' as account, refunds_usd as mart_usd from audited
+
+    select
+        month,
+        'refunds' as account,
+        refunds_usd as mart_usd
+    from audited
+
     union all
-    select month, 'shipping_expense' as account, shipping_usd as mart_usd from audited
+
+    select
+        month,
+        'shipping_expense' as account,
+        shipping_usd as mart_usd
+    from audited
+
     union all
-    select month, 'payment_fees' as account, payment_fees_usd as mart_usd from audited
+
+    select
+        month,
+        'payment_fees' as account,
+        payment_fees_usd as mart_usd
+    from audited
 
 ),
 
@@ -51,10 +82,10 @@ ledger_lines as (
 compared as (
 
     select
-        coalesce(mart_lines.month, ledger_lines.month) as month,
-        coalesce(mart_lines.account, ledger_lines.account) as line_item,
         mart_lines.mart_usd,
         ledger_lines.ledger_usd,
+        coalesce(mart_lines.month, ledger_lines.month) as month,
+        coalesce(mart_lines.account, ledger_lines.account) as line_item,
         coalesce(mart_lines.mart_usd, 0) - coalesce(ledger_lines.ledger_usd, 0) as difference_usd
 
     from mart_lines

@@ -1,5 +1,9 @@
--- Invariant: for every filed quarter, net revenue, gross profit and contribution profit of the audited quarterly profit match what finance filed, relative to the reported figure: warn beyond 0.1 %, error beyond 0.5 %; a filed quarter missing or incomplete in the marts is an error.
--- Each failing row names the quarter, the metric, both figures, the difference and its severity level (1 warn, 2 error).
+-- Invariant: for every filed quarter, net revenue, gross profit and contribution profit of the
+-- audited quarterly profit match what finance filed, relative to the reported figure: warn
+-- beyond 0.1 %, error beyond 0.5 %; a filed quarter missing or incomplete in the marts is an
+-- error.
+-- Each failing row names the quarter, the metric, both figures, the difference and its severity
+-- level (1 warn, 2 error).
 {{ config(
     fail_calc='coalesce(max(severity_level), 0)',
     warn_if='>=1',
@@ -22,14 +26,29 @@ filings as (
 
 mart_metrics as (
 
-    select fiscal_quarter, months_in_data, 'net_revenue' as metric, net_revenue_usd as mart_usd
-    from audited
-    union all
-    select fiscal_quarter, months_in_data, 'gross_profit' as metric, gross_profit_usd as mart_usd
-    from audited
-    union all
     select
-        fiscal_quarter, months_in_data, 'contribution_profit' as metric, contribution_profit_usd as mart_usd
+        fiscal_quarter,
+        months_in_data,
+        'net_revenue' as metric,
+        net_revenue_usd as mart_usd
+    from audited
+
+    union all
+
+    select
+        fiscal_quarter,
+        months_in_data,
+        'gross_profit' as metric,
+        gross_profit_usd as mart_usd
+    from audited
+
+    union all
+
+    select
+        fiscal_quarter,
+        months_in_data,
+        'contribution_profit' as metric,
+        contribution_profit_usd as mart_usd
     from audited
 
 ),

@@ -1,4 +1,6 @@
--- Invariant: on every day, an experiment's active users (summed over its variants, each user being in one variant) never exceed the day's total active users, and no variant has more active users than assigned users.
+-- Invariant: on every day, an experiment's active users (summed over its variants, each user
+-- being in one variant) never exceed the day's total active users, and no variant has more
+-- active users than assigned users.
 with
 
 experiment_days as (

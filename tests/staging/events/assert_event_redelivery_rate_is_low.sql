@@ -1,4 +1,6 @@
--- Invariant: at most 1 % of clickstream deliveries are redeliveries of an event_id already delivered (at-least-once delivery is normal; a spike means a loader replaying batches). Warns: staging deduplicates, so the marts stay right.
+-- Invariant: at most 1 % of clickstream deliveries are redeliveries of an event_id already
+-- delivered (at-least-once delivery is normal; a spike means a loader replaying batches).
+-- Warns: staging deduplicates, so the marts stay right.
 {{ config(severity='warn') }}
 
 with

@@ -20,17 +20,28 @@ date_args=()
 echo "==> generating upstream data (scale ${SCALE}) into ${PROMETHEUS_RAW_DIR}"
 uv run prometheus generate --scale "$SCALE" --seed "$SEED" "${date_args[@]}" --out "$PROMETHEUS_RAW_DIR"
 
-echo "==> dbt build"
+echo "==> dbt build (its results are stored in the warehouse's observability schema)"
 build_status=0
-uv run dbt build || build_status=$?
+uv run prometheus observe dbt -- build || build_status=$?
+
+echo "==> Elementary report (offline, from the artifacts and the stored run history)"
+uv run prometheus report build --target-dir target --out artifacts/report/index.html
+
+echo "==> notifier, dry run: what it would send to whom, on call now"
+dry_run_state="$(mktemp -d)/state.json"   # a dry run remembers nothing
+uv run prometheus notify --target-dir target --state-file "$dry_run_state"
 
 echo "==> dbt docs generate --static"
 uv run dbt docs generate --static --quiet
+
 
 cat <<TXT
 
 DuckDB file : $(realpath "$PROMETHEUS_DUCKDB_PATH")
 dbt docs    : $(realpath target/static_index.html)   (open it in a browser; it is self-contained)
+Report      : $(realpath artifacts/report/index.html)
+              serve it (lineage needs http): uv run prometheus report serve --dir artifacts/report --port 8080
+              then open http://127.0.0.1:8080/
 Query a mart, for example:
   uv run python -c "import duckdb; print(duckdb.connect('$PROMETHEUS_DUCKDB_PATH', read_only=True).sql('select * from growth.fct_growth_monthly order by month'))"
 Schemas: profit, growth, engagement (public marts), staging, intermediate, reference (seeds), snapshots.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -59,6 +60,13 @@ FRESHNESS_DESCRIPTION = (
     "dbt source freshness validates if the data in a table is not updated by calculating "
     "if the time elapsed between the test execution to the latest record is above an "
     "acceptable SLA threshold."
+)
+
+
+# Elementary's page links Google Fonts; offline the page must call nothing but
+# its own server, so these links are dropped (the page falls back to system fonts).
+EXTERNAL_FONT_LINK = re.compile(
+    r"\s*<link\b[^>]*href=\"https://fonts\.(?:googleapis|gstatic)\.com[^\"]*\"[^>]*/?>"
 )
 
 
@@ -573,8 +581,13 @@ def build_report_data(
 
 
 def render_html(report_data: dict[str, Any], template: Path | None = None) -> str:
-    """Inject the data into Elementary's index.html the way `edr report` does."""
+    """Inject the data into Elementary's index.html the way `edr report` does.
+
+    The one difference: the page's Google Fonts links are removed, so that
+    opening the report calls nothing outside the server it comes from.
+    """
     template_html = (template or template_path()).read_text(encoding="utf-8")
+    template_html = EXTERNAL_FONT_LINK.sub("", template_html)
     dumped = json.dumps(json_utils.inf_and_nan_to_str(report_data))
     encoded = base64.b64encode(dumped.encode("utf-8")).decode("utf-8")
     return f"<script>window.elementaryData = JSON.parse(atob('{encoded}'));</script>{template_html}"

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--days-back", type=int, default=30, help="and only runs of the last N days (default: 30)"
     )
-    build.add_argument("--env", default=None, help="environment name shown in the report")
+    build.add_argument("--env", default="dev", help="environment shown in the report (dev)")
     build.add_argument(
         "--duckdb-path",
         default=None,

@@ -39,6 +39,7 @@ from prometheus.observability import history
 from prometheus.observability.artifacts import Manifest
 from prometheus.observability.elementary_adapter import (
     ELEMENTARY_VERSION,
+    EXTERNAL_FONT_LINK,
     MACROS,
     ArtifactDbtRunner,
     UnsupportedMacroError,
@@ -200,7 +201,18 @@ def test_html_is_injected_like_edr_report(report: dict[str, Any]) -> None:
     )
     assert match
     assert json.loads(base64.b64decode(match.group(1))) == json.loads(json.dumps(report))
-    assert html[match.end() :] == template_path().read_text(encoding="utf-8")
+    template = template_path().read_text(encoding="utf-8")
+    assert html[match.end() :] == EXTERNAL_FONT_LINK.sub("", template)
+
+
+def test_only_the_font_links_are_taken_out_of_the_page() -> None:
+    template = template_path().read_text(encoding="utf-8")
+    removed = EXTERNAL_FONT_LINK.findall(template)
+    assert len(removed) == 4  # two stylesheets, two preconnects
+    assert all("<link" in link and "fonts.g" in link for link in removed)
+    kept = EXTERNAL_FONT_LINK.sub("", template)
+    assert "https://fonts.googleapis.com/css" not in kept
+    assert len(template) - len(kept) < 600
 
 
 # ----------------------------------------------------------------------------- content

@@ -100,7 +100,8 @@ def _run_build(args: argparse.Namespace) -> int:
     tests = len(data["tests"])
     print(
         f"report: {args.out.resolve()} ({tests} tests, "
-        f"{len(history_ids(runs))} runs, built in {elapsed:.1f}s)"
+        f"{len(history_ids(runs))} stored runs in the last {args.days_back} days, "
+        f"built in {elapsed:.1f}s)"
     )
     print(f"report: serve it with `prometheus report serve --dir {args.out.parent}`")
     return 0

@@ -24,7 +24,7 @@ booked). For an order line with order date ``od = cast(ordered_at as date)`` and
 - ledger_entries: one entry per (posted_date, account) with any amount, the sum of
   the per-line rounded amounts of that day; entry_id ``le_<YYYY-MM-DD>_<account>``;
   ``_loaded_at`` = posted_date + 1 day 02:00.
-- filings: each calendar quarter (from the start date's quarter) whose
+- filings: each whole calendar quarter (starting on or after the start date) whose
   ``filed_on`` = quarter end + 30 days is <= the end date; metrics net_revenue,
   gross_profit = net_revenue - cogs - refunds, contribution_profit = gross_profit -
   shipping_expense - payment_fees, summed from the entries of the quarter loaded
@@ -117,7 +117,11 @@ select q_start,
        (q_start + interval 3 month - interval 1 day)::date as q_end,
        (q_start + interval 3 month - interval 1 day + interval 30 day)::date as filed_on,
        strftime(q_start, '%Y') || '-Q' || cast(quarter(q_start) as varchar) as fiscal_quarter
-from q where (q_start + interval 3 month - interval 1 day + interval 30 day)::date <= $end::date;
+from q
+where (q_start + interval 3 month - interval 1 day + interval 30 day)::date <= $end::date
+  -- only whole quarters are filed: a quarter that began before the data did
+  -- would have had business this dataset does not contain
+  and q_start >= $start::date;
 
 create or replace temp table _filing_sums as
 select q.fiscal_quarter, q.q_end, q.filed_on,

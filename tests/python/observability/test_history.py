@@ -209,3 +209,14 @@ def test_a_target_without_results_is_refused(tiny_runs: TinyRuns, tmp_path: Path
     shutil.copy(tiny_runs.ok.target_dir / "manifest.json", tmp_path / "manifest.json")
     with pytest.raises(ArtifactError, match="neither run_results.json nor sources.json"):
         TargetArtifacts.load(tmp_path)
+
+
+def test_dbt_failing_before_it_runs_keeps_its_code_and_stores_nothing(
+    tiny_runs: TinyRuns, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "wh.duckdb"
+    # `--version` with `--target-path` is a usage error: dbt exits 2, writes nothing
+    run = observe_dbt(tiny_runs.project_dir, db_path, tiny_runs.work_target, "--version")
+    assert run.exit_code == 2
+    assert "nothing to store" in run.stderr
+    assert not db_path.exists()

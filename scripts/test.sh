@@ -5,6 +5,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
 
+# the report's browser test drives Debian's Chromium (Playwright's own browser
+# download cannot work here); installed once, as root, in CI too
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "==> installing chromium and chromium-driver (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 CI_DIR="${CI_DIR:-build/ci}"
 rm -rf "$CI_DIR" && mkdir -p "$CI_DIR"
 export PROMETHEUS_RAW_DIR="$CI_DIR/raw"

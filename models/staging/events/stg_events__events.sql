@@ -96,15 +96,16 @@ stored as (
 
     from {{ this }}
 
-),
+){% endif %},
 
--- keep a delivery only when the table has no earlier one of the same event
--- (same order as above: received_at, then _loaded_at, nulls last)
-new_or_earlier as (
+-- incremental runs keep a delivery only when the table has no earlier one of
+-- the same event (same order as above: received_at, then _loaded_at, nulls last)
+final as (
 
     select first_deliveries.*
 
     from first_deliveries
+    {%- if is_incremental() %}
     left join stored
         on first_deliveries.event_id = stored.event_id
     where
@@ -118,11 +119,8 @@ new_or_earlier as (
                 or (first_deliveries._loaded_at is not null and stored._loaded_at is null)
             )
         )
+    {%- endif %}
 
 )
 
-select * from new_or_earlier
-{% else %}
-
-select * from first_deliveries
-{% endif %}
+select * from final

@@ -61,11 +61,11 @@ calendar as (
 
 {%- if is_incremental() %}
 
-history as (
+    history as (
 
-    select * from {{ this }}
+        select * from {{ this }}
 
-),
+    ),
 {%- endif %}
 
 -- the days recomputed by this run: up to the day before "now"
@@ -73,66 +73,67 @@ bounds as (
 
     select
         {%- if is_incremental() %}
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - backfill_days, '(select max(metric_date) from history)') }} as date),
-            cast('{{ var("calendar_start", "2015-01-01") }}' as date)
-        ) as first_date,
+            coalesce(
+                cast({{ dbt.dateadd('day', 1 - backfill_days, '(select max(metric_date) from history)') }} as date),
+                cast('{{ var("calendar_start", "2015-01-01") }}' as date)
+            ) as first_date,
         {%- else %}
-        cast('{{ var("calendar_start", "2015-01-01") }}' as date) as first_date,
+            cast('{{ var("calendar_start", "2015-01-01") }}' as date) as first_date,
         {%- endif %}
         cast({{ dbt.dateadd('day', -1, 'cast(' ~ as_of_timestamp() ~ ' as date)') }} as date) as last_date
 
 ),
 {%- for grain, grain_metrics in grains.items() %}
-{%- set first = grain_metrics[0] %}
+    {%- set first = grain_metrics[0] %}
 
-grain_{{ loop.index }} as (
+    grain_{{ loop.index }} as (
 
-    select
-        cast(source_rows.{{ first.date_column }} as date) as metric_date,
-        {%- if first.dimension %}
-        coalesce(cast(source_rows.{{ first.dimension }} as {{ dbt.type_string() }}), '(null)') as dimension_value,
-        {%- else %}
-        'all' as dimension_value,
-        {%- endif %}
-        {%- for metric in grain_metrics %}
-        cast({{ metric.value }} as {{ dbt.type_float() }}) as {{ metric.name }}_value,
-        cast({{ metric.denominator or 'null' }} as {{ dbt.type_float() }}) as {{ metric.name }}_denominator
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
+        select
+            cast(source_rows.{{ first.date_column }} as date) as metric_date,
+            {%- if first.dimension %}
+                coalesce(cast(source_rows.{{ first.dimension }} as {{ dbt.type_string() }}), '(null)')
+                    as dimension_value,
+            {%- else %}
+                'all' as dimension_value,
+            {%- endif %}
+            {%- for metric in grain_metrics %}
+                cast({{ metric.value }} as {{ type_double() }}) as {{ metric.name }}_value,
+                cast({{ metric.denominator or 'null' }} as {{ type_double() }}) as {{ metric.name }}_denominator
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
 
-    from {{ imports[first.model] }} as source_rows
-    inner join bounds
-        on
-            cast(source_rows.{{ first.date_column }} as date) >= bounds.first_date
-            and cast(source_rows.{{ first.date_column }} as date) <= bounds.last_date
-    group by 1, 2
+        from {{ imports[first.model] }} as source_rows
+        inner join bounds
+            on
+                cast(source_rows.{{ first.date_column }} as date) >= bounds.first_date
+                and cast(source_rows.{{ first.date_column }} as date) <= bounds.last_date
+        group by 1, 2
 
-),
+    ),
 {%- endfor %}
 
 measured as (
 
     {%- for grain, grain_metrics in grains.items() %}
-    {%- set grain_index = loop.index %}
-    {%- for metric in grain_metrics %}
-    select
-        '{{ metric.name }}' as metric_name,
-        '{{ metric.model }}' as source_model,
-        '{{ metric.dimension or "none" }}' as dimension,
-        dimension_value,
-        metric_date,
-        {{ metric.name }}_value as metric_value,
-        {{ metric.name }}_denominator as denominator,
-        {{ 'true' if metric.denominator else 'false' }} as is_rate
-    from grain_{{ grain_index }}
+        {%- set grain_index = loop.index %}
+        {%- for metric in grain_metrics %}
+            select
+                '{{ metric.name }}' as metric_name,
+                '{{ metric.model }}' as source_model,
+                '{{ metric.dimension or "none" }}' as dimension,
+                dimension_value,
+                metric_date,
+                {{ metric.name }}_value as metric_value,
+                {{ metric.name }}_denominator as denominator,
+                {{ 'true' if metric.denominator else 'false' }} as is_rate
+            from grain_{{ grain_index }}
+            {%- if not loop.last %}
+                union all
+            {%- endif %}
+        {%- endfor %}
     {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
     {%- if not metrics %}
     -- no metrics configured (or the project is being parsed)
@@ -142,16 +143,30 @@ measured as (
         'none' as dimension,
         'all' as dimension_value,
         cast(null as date) as metric_date,
-        cast(null as {{ dbt.type_float() }}) as metric_value,
-        cast(null as {{ dbt.type_float() }}) as denominator,
+        cast(null as {{ type_double() }}) as metric_value,
+        cast(null as {{ type_double() }}) as denominator,
         false as is_rate
     where false
     {%- endif %}
 
 ),
 
+configured as (
+
+    {%- for metric in metrics %}
+        select '{{ metric.name }}' as metric_name
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+    {%- if not metrics %}
+        select 'none' as metric_name
+    {%- endif %}
+
+),
+
 -- every series (metric, dimension value) seen in this run's days or kept
--- in the history, from its first day
+-- in the history (of a metric still configured), from its first day
 series as (
 
     select
@@ -166,21 +181,18 @@ series as (
     group by 1, 2, 3, 4
     {%- if is_incremental() and metrics %}
 
-    union all
+        union all
 
-    select distinct
-        history.metric_name,
-        history.source_model,
-        history.dimension,
-        history.dimension_value,
-        history.denominator is not null as is_rate,
-        bounds.first_date
+        select distinct
+            history.metric_name,
+            history.source_model,
+            history.dimension,
+            history.dimension_value,
+            history.denominator is not null as is_rate,
+            bounds.first_date
 
-    from history
-    cross join bounds
-    where history.metric_name in (
-        {%- for metric in metrics %}'{{ metric.name }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+        from history
+        cross join bounds
     {%- endif %}
 
 ),
@@ -196,6 +208,7 @@ series_bounds as (
         min(first_date) as first_date
 
     from series
+    where metric_name in (select configured.metric_name from configured)
     group by 1, 2, 3, 4
 
 ),
@@ -215,7 +228,7 @@ spined as (
     inner join calendar
         on
             calendar.date_day >= greatest(series_bounds.first_date, bounds.first_date)
-            and calendar.date_day <= bounds.last_date
+            and bounds.last_date >= calendar.date_day
 
 ),
 
@@ -254,8 +267,8 @@ select
     metric_date,
     dimension,
     dimension_value,
-    cast(metric_value as {{ dbt.type_float() }}) as metric_value,
-    cast(denominator as {{ dbt.type_float() }}) as denominator,
+    cast(metric_value as {{ type_double() }}) as metric_value,
+    cast(denominator as {{ type_double() }}) as denominator,
     computed_at,
     invocation_id
 

@@ -76,7 +76,7 @@ PROMETHEUS_RAW_DIR="$out/raw" \
 PROMETHEUS_DUCKDB_PATH="$out/wh.duckdb" \
 PROMETHEUS_DUCKDB_TEMP_DIR="$out/tmp" \
     uv run dbt build --store-failures --target-path "$out/target" --log-path "$out/logs" \
-    >"$out/build.log" 2>&1
+    --vars '{as_of: "2024-07-01T06:00:00"}' >"$out/build.log" 2>&1
 status=$?
 set -e
 if [ "$status" -gt 1 ]; then

@@ -121,7 +121,8 @@ def build_messages(
     notes = list(run.notes)
     if sample_rows > 0 and problems:
         samples, sample_notes = stored_failures.read_samples(problems, duckdb_path, sample_rows)
-        problems = routing.attach_samples(problems, samples)
+        row_counts = stored_failures.read_row_counts(problems, duckdb_path)
+        problems = routing.attach_samples(problems, samples, row_counts)
         notes += sample_notes
     return routing.route(run.manifest, config, problems, at, run.run_results.invocation_id), notes
 

@@ -49,6 +49,7 @@ class Problem:
     skipped: tuple[str, ...] = ()  # unique ids of nodes skipped because of it
     exposures: tuple[str, ...] = ()  # impacted exposure unique ids
     sample_rows: tuple[Mapping[str, Any], ...] = ()
+    stored_row_count: int | None = None  # rows in the test's store_failures table
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class Problem:
             "skipped": list(self.skipped),
             "exposures": list(self.exposures),
             "sample_rows": [dict(r) for r in self.sample_rows],
+            "stored_row_count": self.stored_row_count,
         }
 
 
@@ -186,9 +188,19 @@ def _replace(problem: Problem, **changes: Any) -> Problem:
 
 
 def attach_samples(
-    problems: Sequence[Problem], samples: Mapping[str, Sequence[Mapping[str, Any]]]
+    problems: Sequence[Problem],
+    samples: Mapping[str, Sequence[Mapping[str, Any]]],
+    row_counts: Mapping[str, int] | None = None,
 ) -> list[Problem]:
-    return [_replace(p, sample_rows=tuple(samples.get(p.unique_id, ()))) for p in problems]
+    counts = row_counts or {}
+    return [
+        _replace(
+            p,
+            sample_rows=tuple(samples.get(p.unique_id, ())),
+            stored_row_count=counts.get(p.unique_id, p.stored_row_count),
+        )
+        for p in problems
+    ]
 
 
 @dataclass(frozen=True)
@@ -441,7 +453,9 @@ def render_text(message: Message, max_rows: int = 3) -> str:
     lines.append("")
     lines.append("Problems:")
     for problem in message.problems:
-        count = f", {problem.failures} failing row(s)" if problem.failures is not None else ""
+        rows = problem.stored_row_count
+        rows = problem.failures if rows is None else rows
+        count = f", {rows} failing row(s)" if rows is not None else ""
         lines.append(
             f"- {problem.status.upper()} {problem.name}{count} ({problem.original_file_path})"
         )

@@ -42,29 +42,44 @@ def _relation_for_duckdb(relation: str, database_alias: str) -> str:
     return relation
 
 
-def read_samples(
-    problems: Iterable[Problem], path: Path | None = None, limit: int = 5
-) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
-    """unique_id -> up to ``limit`` rows, and notes about what could not be read."""
-    wanted = [p for p in problems if p.resource_type == "test" and p.relation_name]
-    if not wanted:
-        return {}, []
+def _open(path: Path | None) -> tuple[Any, list[str]]:
+    """A read-only DuckDB connection with the warehouse attached, or None and why not."""
     path = path or duckdb_path()
     if not path.is_file():
-        return {}, [f"{path}: no warehouse file, no stored failing rows"]
+        return None, [f"{path}: no warehouse file, no stored failing rows"]
     try:
         import duckdb
     except ImportError:  # pragma: no cover - duckdb is a dependency of the project
-        return {}, ["duckdb is not installed, no stored failing rows"]
-    samples: dict[str, list[dict[str, Any]]] = {}
-    notes: list[str] = []
+        return None, ["duckdb is not installed, no stored failing rows"]
     try:
         con = duckdb.connect()
         con.execute(
             f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as notifier_wh (read_only)"
         )
     except duckdb.Error as exc:
-        return {}, [f"{path}: cannot open read-only ({type(exc).__name__}), no stored failing rows"]
+        return None, [
+            f"{path}: cannot open read-only ({type(exc).__name__}), no stored failing rows"
+        ]
+    return con, []
+
+
+def _stored(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.resource_type == "test" and p.relation_name]
+
+
+def read_samples(
+    problems: Iterable[Problem], path: Path | None = None, limit: int = 5
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """unique_id -> up to ``limit`` rows, and notes about what could not be read."""
+    wanted = _stored(problems)
+    if not wanted:
+        return {}, []
+    con, notes = _open(path)
+    if con is None:
+        return {}, notes
+    import duckdb
+
+    samples: dict[str, list[dict[str, Any]]] = {}
     try:
         for problem in wanted:
             assert problem.relation_name is not None
@@ -81,6 +96,33 @@ def read_samples(
     finally:
         con.close()
     return samples, notes
+
+
+def read_row_counts(problems: Iterable[Problem], path: Path | None = None) -> dict[str, int]:
+    """unique_id -> how many failing rows the test stored.
+
+    The true failing-row count: for a tiered test dbt's ``failures`` is its
+    fail_calc (a severity level), not a number of rows.
+    """
+    wanted = _stored(problems)
+    con, _ = _open(path) if wanted else (None, [])
+    if con is None:
+        return {}
+    import duckdb
+
+    counts: dict[str, int] = {}
+    try:
+        for problem in wanted:
+            assert problem.relation_name is not None
+            relation = _relation_for_duckdb(problem.relation_name, "notifier_wh")
+            try:
+                row = con.execute(f"select count(*) from {relation}").fetchone()
+            except duckdb.Error:
+                continue
+            counts[problem.unique_id] = int(row[0]) if row else 0
+    finally:
+        con.close()
+    return counts
 
 
 def merge(

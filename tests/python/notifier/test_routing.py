@@ -47,7 +47,7 @@ def test_failures_found_with_counts_lineage_and_folded_skips(
     assert problem.failures == failures
     assert set(problem.exposures) == exposures
     assert skipped_model in problem.skipped
-    assert problem.relation_name and "dbt_test__audit" in problem.relation_name
+    assert problem.relation_name and "dq_failures" in problem.relation_name
 
 
 def test_skipped_nodes_are_folded_not_reported(routed):
@@ -170,6 +170,23 @@ def test_stored_failing_rows_are_attached(routed, fixtures):
         mentions=(), suppression_hours=24, dedup_key="k",
     ))  # fmt: skip
     assert "row: order_id=o_" in text and "user_id=None" in text
+
+
+def test_failing_row_counts_come_from_the_stored_rows(routed, fixtures):
+    _, _, problems = routed
+    counts = stored_failures.read_row_counts(problems, fixtures.duckdb)
+    assert counts[by_prefix(problems, ORDERS_NOT_NULL).unique_id] == 2
+    counted = routing.attach_samples(problems, {}, counts)
+    not_null = by_prefix(counted, ORDERS_NOT_NULL)
+    assert not_null.stored_row_count == 2
+    # a tiered test's dbt `failures` is its severity level, not a row count
+    tiered = replace(not_null, failures=2, stored_row_count=5)
+    text = routing.render_text(routing.Message(
+        team="t", team_display="T", channel=None, email=None, run_id=None, at=MID_MONTH,
+        status="fail", problems=(tiered,), pipelines=(),
+        mentions=(), suppression_hours=24, dedup_key="k",
+    ))  # fmt: skip
+    assert ", 5 failing row(s)" in text
 
 
 def test_missing_warehouse_means_no_rows_not_an_error(routed, tmp_path):

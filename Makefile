@@ -1,5 +1,5 @@
 # Task runner: every target only calls a tool or a script.
-.PHONY: run test lint build docs generate clean
+.PHONY: run test lint build docs generate clean bench
 
 SCALE ?= 1
 
@@ -18,6 +18,9 @@ generate:
 
 build:
 	uv run dbt build
+
+bench:          ## one benchmark run (docs/performance.md): make bench SCALE=1
+	uv run prometheus bench --scale $(SCALE)
 
 docs:
 	uv run dbt docs generate --static

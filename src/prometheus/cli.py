@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
+    "bench": ("prometheus.bench.cli", "time generate, build, the DuckDB floor, incremental runs"),
 }
 
 

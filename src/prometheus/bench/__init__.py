@@ -1,0 +1,2 @@
+"""Benchmark: wall time and peak memory of generate, build, the DuckDB floor,
+incremental runs, tests, notifier and report (``prometheus bench``)."""

@@ -1,0 +1,60 @@
+"""Hold back the clickstream's last day of receipts, for the incremental step.
+
+``python -m prometheus.bench.split RAW_DIR PARKED_DIR`` rewrites
+``RAW_DIR/events/events*.parquet`` into ``events.parquet`` with every
+delivery received before the last UTC day of receipt, and writes that day's
+deliveries to ``PARKED_DIR/events-<day>.parquet``. Moving that file into
+``RAW_DIR/events/`` later is one day of delivery (docs/raw-contract-delivery.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def split(raw_dir: Path, parked_dir: Path) -> Path:
+    import duckdb  # noqa: PLC0415 - keeps `prometheus --help` light
+
+    events_dir = raw_dir / "events"
+    files = sorted(events_dir.glob("events*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no events*.parquet in {events_dir}")
+    parked_dir.mkdir(parents=True, exist_ok=True)
+    source = f"read_parquet([{', '.join(repr(str(f)) for f in files)}])"
+    temp_dir = os.environ.get("PROMETHEUS_DUCKDB_TEMP_DIR", "warehouse/tmp")
+    settings: dict[str, str | bool | int | float | list[str]] = {"temp_directory": temp_dir}
+    with duckdb.connect(config=settings) as con:
+        last = con.sql(f"select max(cast(received_at as date)) from {source}").fetchone()
+        if not last or last[0] is None:
+            raise ValueError(f"{events_dir}: no received_at")
+        day = last[0]
+        held_back = parked_dir / f"events-{day.isoformat()}.parquet"
+        base = events_dir / "events.parquet.tmp"
+        con.execute(
+            f"copy (select * from {source} where cast(received_at as date) = date '{day}') "
+            f"to '{held_back}' (format parquet)"
+        )
+        con.execute(
+            f"copy (select * from {source} "
+            f"where coalesce(cast(received_at as date) < date '{day}', true)) "
+            f"to '{base}' (format parquet)"
+        )
+    for path in files:
+        path.unlink()
+    base.rename(events_dir / "events.parquet")
+    return held_back
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2:
+        print("usage: python -m prometheus.bench.split RAW_DIR PARKED_DIR", file=sys.stderr)
+        return 2
+    print(split(Path(args[0]), Path(args[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

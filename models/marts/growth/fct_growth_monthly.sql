@@ -3,7 +3,7 @@
 -- skips this model and the last good table stays (docs/data-quality.md).
 -- Tests that read a second model (reconciliations) gate it through these:
 -- depends_on: {{ ref('stg_analytics__active_user_counts') }}
--- depends_on: {{ ref('fct_metrics_daily') }}
+-- depends_on: {{ ref('fct_activity_metrics_daily') }}
 with
 
 audited as (

@@ -4,7 +4,7 @@
 -- Tests that read a second model (reconciliations) gate it through these:
 -- depends_on: {{ ref('stg_finance__ledger_entries') }}
 -- depends_on: {{ ref('ledger_accounts') }}
--- depends_on: {{ ref('fct_metrics_daily') }}
+-- depends_on: {{ ref('fct_profit_metrics_daily') }}
 with
 
 audited as (

@@ -1,26 +1,23 @@
--- The metric history that dq_metric_anomaly scores: each run recomputes the
--- last `backfill_days` days (config.meta) of every metric listed in
--- config.meta.metrics (fct_metrics_daily.yml) and replaces them
--- (delete+insert), so late data and restatements reach the history while
--- older days keep what earlier runs recorded. A day without rows is a 0 for
--- counts and sums (NULL for rates), never an absent row.
--- A metric reads one of the import CTEs below, named in its `model` key;
--- a metric on another model needs its import CTE here first.
+{#- The body of a metric-history model (fct_profit_metrics_daily,
+    fct_activity_metrics_daily): each run recomputes the last `backfill_days`
+    days (the calling model's config.meta) of every metric listed in its
+    config.meta.metrics and replaces them (delete+insert), so late data and
+    restatements reach the history while older days keep what earlier runs
+    recorded. A day without rows is a 0 for counts and sums (NULL for rates),
+    never an absent row.
+
+    imports: {model name: CTE name} of the models the metrics read; a metric
+    names its model in its `model` key. -#}
+{% macro metric_history(imports) %}
 {%- set meta = config.get('meta') or {} -%}
 {%- set metrics = meta.get('metrics') or [] -%}
 {%- set backfill_days = meta.get('backfill_days', 3) | int -%}
-{%- set imports = {
-    'stg_app__orders': 'orders',
-    'stg_events__events': 'events',
-    'fct_order_item_profit': 'order_item_profit',
-    'fct_active_users_daily': 'active_users_daily',
-} -%}
 {#- metrics that share a model, date column and dimension are computed in one pass -#}
 {%- set grains = {} -%}
 {%- for metric in metrics -%}
     {%- if metric.model not in imports -%}
         {{ exceptions.raise_compiler_error(
-            "fct_metrics_daily: metric " ~ metric.name ~ " reads " ~ metric.model
+            "metric_history: metric " ~ metric.name ~ " reads " ~ metric.model
             ~ ", which has no import CTE; add one to the model") }}
     {%- endif -%}
     {%- set grain = metric.model ~ '|' ~ metric.date_column ~ '|' ~ (metric.dimension or '') -%}
@@ -28,31 +25,13 @@
 {%- endfor %}
 
 with
+{% for model_name, cte_name in imports.items() %}
+{{ cte_name }} as (
 
-orders as (
-
-    select * from {{ ref('stg_app__orders') }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_events__events') }}
+    select * from {{ ref(model_name) }}
 
 ),
-
-order_item_profit as (
-
-    select * from {{ ref('fct_order_item_profit') }}
-
-),
-
-active_users_daily as (
-
-    select * from {{ ref('fct_active_users_daily') }}
-
-),
-
+{% endfor %}
 calendar as (
 
     select * from {{ ref('int_calendar_days_spined') }}
@@ -273,3 +252,4 @@ select
     invocation_id
 
 from final
+{% endmacro %}

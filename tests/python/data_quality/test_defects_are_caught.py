@@ -7,7 +7,8 @@ build's warehouse, then read ``run_results.json``:
 - the intended test fired, as a failure (blocking) or a warning;
 - nothing outside the defect's expected set failed, warned or errored;
 - for blocking defects, the published investor marts still hold the clean
-  build's numbers (the publish step was skipped, the last good table stayed);
+  build's numbers (the publish step was skipped, the last good table stayed;
+  published marts are tables, which a full refresh does not drop);
   for warnings, they were published.
 """
 
@@ -147,7 +148,11 @@ def test_defect_is_caught(defect: str, clean: Build, tmp_path: Path):
     before = investor_figures(duckdb_path)
 
     as_of = f'{{as_of: "{CLEAN_AS_OF}"}}'
-    result = dbt(["build", "--vars", as_of], dbt_env(raw_dir, duckdb_path), target_dir)
+    # a full refresh: the event models are incremental, and the defect's data
+    # replaces the clean data rather than arriving after it
+    result = dbt(
+        ["build", "--full-refresh", "--vars", as_of], dbt_env(raw_dir, duckdb_path), target_dir
+    )
     status = outcomes(target_dir)
 
     for test, intended in expected.caught_by.items():

@@ -16,12 +16,11 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from tiny_dbt import DEFECT_SEED, Run, TinyRuns, observe_dbt, write_project
+from tiny_dbt import DEFECT_SEED, REPO_ROOT, ProjectRuns, Run, TinyRuns, observe_dbt, write_project
 
 
 @pytest.fixture(scope="session")
@@ -49,24 +48,9 @@ def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
 
 # --------------------------------------------------------------------------- the real project
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 GENERATE_ARGS = ["--scale", "0.01", "--seed", "7", "--start", "2024-01-01", "--end", "2024-06-30"]
 AS_OF = "2024-07-01T06:00:00"  # the morning after the data ends: recency checks pass
 BUILD_TIMEOUT_S = 600
-
-
-@dataclass
-class ProjectRuns:
-    """The project built twice into one warehouse, through `prometheus observe dbt`."""
-
-    raw_dir: Path
-    db_path: Path
-    target_dir: Path
-    clean: subprocess.CompletedProcess
-    defective: subprocess.CompletedProcess  # one order_id duplicated in app/orders
-    report_dir: Path
-    report_output: str
-    seconds: dict[str, float]
 
 
 def duplicate_one_order(orders: Path) -> None:

@@ -27,8 +27,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from tiny_dbt import REPO_ROOT, ProjectRuns
 
-from conftest import REPO_ROOT, ProjectRuns
 from prometheus.observability.artifacts import Manifest
 
 CHROMIUM = Path("/usr/bin/chromium")

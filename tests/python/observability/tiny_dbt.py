@@ -167,3 +167,22 @@ def observe_dbt(
         check=False,
     )
     return Run(target_dir, done.returncode, done.stdout, done.stderr)
+
+
+# --------------------------------------------------------------------------- the real project
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class ProjectRuns:
+    """The project built twice into one warehouse, through `prometheus observe dbt`."""
+
+    raw_dir: Path
+    db_path: Path
+    target_dir: Path
+    clean: subprocess.CompletedProcess
+    defective: subprocess.CompletedProcess  # one order_id duplicated in app/orders
+    report_dir: Path
+    report_output: str
+    seconds: dict[str, float]

@@ -6,6 +6,7 @@ output are tested without running dbt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -21,6 +22,26 @@ REPORT = "report build"
 INCREMENTAL = "incremental run (1 day)"
 
 GB = 1024.0  # MB
+_CLOCK = re.compile(r"(\d\d):(\d\d):(\d\d)")
+
+
+def dbt_parse_seconds(log: str) -> float | None:
+    """Seconds from dbt's first log line to "Found N models" (load and parse)."""
+    first = found = None
+    for line in log.splitlines():
+        match = _CLOCK.search(line)
+        if not match:
+            continue
+        h, m, s = (int(g) for g in match.groups())
+        clock = h * 3600 + m * 60 + s
+        if first is None and "Running with dbt" in line:
+            first = clock
+        if first is not None and "Found " in line:
+            found = clock
+            break
+    if first is None or found is None:
+        return None
+    return float((found - first) % 86400)
 
 
 @dataclass(frozen=True)

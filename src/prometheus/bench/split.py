@@ -1,20 +1,24 @@
 """Hold back the clickstream's last day of receipts, for the incremental step.
 
-``python -m prometheus.bench.split RAW_DIR PARKED_DIR`` rewrites
+``python -m prometheus.bench.split RAW_DIR PARKED_DIR [DAY]`` rewrites
 ``RAW_DIR/events/events*.parquet`` into ``events.parquet`` with every
-delivery received before the last UTC day of receipt, and writes that day's
-deliveries to ``PARKED_DIR/events-<day>.parquet``. Moving that file into
-``RAW_DIR/events/`` later is one day of delivery (docs/raw-contract-delivery.md).
+delivery received before DAY (default: the last UTC day of receipt), and
+writes the deliveries received on or after it to
+``PARKED_DIR/events-<DAY>.parquet``. Moving that file into ``RAW_DIR/events/``
+later is one day of delivery (docs/raw-contract-delivery.md). The benchmark
+passes the generator's last day, so the few receipts after midnight (before
+the extraction) travel with it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
 
 
-def split(raw_dir: Path, parked_dir: Path) -> Path:
+def split(raw_dir: Path, parked_dir: Path, day: dt.date | None = None) -> Path:
     import duckdb  # noqa: PLC0415 - keeps `prometheus --help` light
 
     events_dir = raw_dir / "events"
@@ -26,14 +30,15 @@ def split(raw_dir: Path, parked_dir: Path) -> Path:
     temp_dir = os.environ.get("PROMETHEUS_DUCKDB_TEMP_DIR", "warehouse/tmp")
     settings: dict[str, str | bool | int | float | list[str]] = {"temp_directory": temp_dir}
     with duckdb.connect(config=settings) as con:
-        last = con.sql(f"select max(cast(received_at as date)) from {source}").fetchone()
-        if not last or last[0] is None:
-            raise ValueError(f"{events_dir}: no received_at")
-        day = last[0]
+        if day is None:
+            last = con.sql(f"select max(cast(received_at as date)) from {source}").fetchone()
+            if not last or last[0] is None:
+                raise ValueError(f"{events_dir}: no received_at")
+            day = last[0]
         held_back = parked_dir / f"events-{day.isoformat()}.parquet"
         base = events_dir / "events.parquet.tmp"
         con.execute(
-            f"copy (select * from {source} where cast(received_at as date) = date '{day}') "
+            f"copy (select * from {source} where cast(received_at as date) >= date '{day}') "
             f"to '{held_back}' (format parquet)"
         )
         con.execute(
@@ -49,10 +54,11 @@ def split(raw_dir: Path, parked_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2:
-        print("usage: python -m prometheus.bench.split RAW_DIR PARKED_DIR", file=sys.stderr)
+    if len(args) not in (2, 3):
+        print("usage: python -m prometheus.bench.split RAW_DIR PARKED_DIR [DAY]", file=sys.stderr)
         return 2
-    print(split(Path(args[0]), Path(args[1])))
+    day = dt.date.fromisoformat(args[2]) if len(args) == 3 else None
+    print(split(Path(args[0]), Path(args[1]), day))
     return 0
 
 

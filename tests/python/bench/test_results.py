@@ -83,3 +83,19 @@ def test_record_is_plain_json_data() -> None:
     assert again["scale"] == 1.0 and again["git_commit"] == "abc"
     assert again["steps"][0]["name"] == results.BUILD
     assert len(again["targets"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        (
+            "\x1b[0m10:10:16  Running with dbt=1.11.16\n10:10:17  Registered adapter\n"
+            "10:10:35  Found 35 models, 4 snapshots\n10:11:00  1 of 2 START",
+            19.0,
+        ),
+        ("23:59:58  Running with dbt=1.11\n00:00:03  Found 3 models", 5.0),  # midnight
+        ("generator output\nno dbt here", None),
+    ],
+)
+def test_dbt_parse_seconds(log: str, expected: float | None) -> None:
+    assert results.dbt_parse_seconds(log) == expected

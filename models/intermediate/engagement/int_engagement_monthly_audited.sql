@@ -5,7 +5,7 @@ with
 
 completeness as (
 
-    select * from {{ ref('int_events_completeness_daily') }}
+    select * from {{ ref('int_events_completeness_monthly') }}
 
 ),
 
@@ -34,17 +34,6 @@ monthly_sessions as (
 
 ),
 
-monthly_completeness as (
-
-    select
-        received_month,
-        {{ safe_divide('sum(complete_events)', 'sum(delivered_events)') }} as input_completeness_rate
-
-    from completeness
-    group by received_month
-
-),
-
 final as (
 
     select
@@ -59,13 +48,13 @@ final as (
         {{ safe_divide('monthly_sessions.session_events', 'monthly_sessions.sessions') }}
             as events_per_session,
         cast(coalesce(monthly_sessions.sessions, 0) as bigint) as sessions,
-        coalesce(monthly_completeness.input_completeness_rate, 1.0) as input_completeness_rate
+        coalesce(completeness.input_completeness_rate, 1.0) as input_completeness_rate
 
     from months
     left join monthly_sessions
         on months.activity_month = monthly_sessions.session_month
-    left join monthly_completeness
-        on months.activity_month = monthly_completeness.received_month
+    left join completeness
+        on months.activity_month = completeness.received_month
 
 )
 

@@ -1,6 +1,7 @@
--- One row per UTC day of receipt: deduplicated events delivered that day and
+-- One row per month of receipt: deduplicated events delivered that month,
 -- how many of them carry every column the growth and engagement metrics
--- depend on. Feeds the completeness figure beside the investor metrics.
+-- depend on, and the share: the completeness figure beside the investor
+-- growth and engagement metrics.
 with
 
 events as (
@@ -39,13 +40,13 @@ checked as (
 final as (
 
     select
-        received_date,
         {{ month_start('received_date') }} as received_month,
         count(*) as delivered_events,
-        sum(is_complete) as complete_events
+        sum(is_complete) as complete_events,
+        {{ safe_divide('sum(is_complete)', 'count(*)') }} as input_completeness_rate
 
     from checked
-    group by received_date
+    group by 1
 
 )
 

@@ -4,24 +4,13 @@ with
 
 completeness as (
 
-    select * from {{ ref('int_events_completeness_daily') }}
+    select * from {{ ref('int_events_completeness_monthly') }}
 
 ),
 
 months as (
 
     select * from {{ ref('int_activity_months_aggregated') }}
-
-),
-
-monthly_completeness as (
-
-    select
-        received_month,
-        {{ safe_divide('sum(complete_events)', 'sum(delivered_events)') }} as input_completeness_rate
-
-    from completeness
-    group by received_month
 
 ),
 
@@ -48,11 +37,11 @@ final as (
             'with_previous.monthly_active_users - with_previous.previous_monthly_active_users',
             'with_previous.previous_monthly_active_users'
         ) }} as mau_growth_rate,
-        coalesce(monthly_completeness.input_completeness_rate, 1.0) as input_completeness_rate
+        coalesce(completeness.input_completeness_rate, 1.0) as input_completeness_rate
 
     from with_previous
-    left join monthly_completeness
-        on with_previous.month = monthly_completeness.received_month
+    left join completeness
+        on with_previous.month = completeness.received_month
 
 )
 

@@ -171,9 +171,10 @@ def test_defect_is_caught(defect: str, clean: Build, tmp_path: Path):
     after = investor_figures(duckdb_path)
     if expected.blocks:
         assert result.returncode != 0
-        assert after == before, f"{defect}: a blocking defect changed the published investor marts"
         held_back = [m for m in INVESTOR_MARTS if status[mart_node(m)] == "skipped"]
         assert held_back, f"{defect}: no investor mart was held back"
+        for mart in held_back:
+            assert after[mart] == before[mart], f"{defect}: {mart} lost its last good numbers"
     else:
         assert result.returncode == 0, result.stdout[-3000:]
         for mart in INVESTOR_MARTS:

@@ -17,35 +17,28 @@
     )
 }}
 
-{%- set lookback_days = var('events_lookback_days', 3) | int -%}
+{%- set since = events_reprocess_since('last_received_at') -%}
 {%- set span = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set watermark_query -%}
-        select cast(max(last_received_at) as {{ dbt.type_string() }}) from {{ this }}
+{%- if since -%}
+    {%- set span_query -%}
+        with changed as (
+            select session_id, occurred_at from {{ ref('stg_events__events') }}
+            where received_at >= {{ since }} or received_at is null
+        ),
+        stored as (
+            select started_at, ended_at from {{ this }}
+            where session_id in (select session_id from changed)
+        )
+        select
+            cast(least(
+                (select min(occurred_at) from changed), (select min(started_at) from stored)
+            ) as {{ dbt.type_string() }}),
+            cast(greatest(
+                (select max(occurred_at) from changed), (select max(ended_at) from stored)
+            ) as {{ dbt.type_string() }})
     {%- endset -%}
-    {%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
-    {%- if watermark -%}
-        {%- set since = dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") -%}
-        {%- set span_query -%}
-            with changed as (
-                select session_id, occurred_at from {{ ref('stg_events__events') }}
-                where received_at >= {{ since }} or received_at is null
-            ),
-            stored as (
-                select started_at, ended_at from {{ this }}
-                where session_id in (select session_id from changed)
-            )
-            select
-                cast(least(
-                    (select min(occurred_at) from changed), (select min(started_at) from stored)
-                ) as {{ dbt.type_string() }}),
-                cast(greatest(
-                    (select max(occurred_at) from changed), (select max(ended_at) from stored)
-                ) as {{ dbt.type_string() }})
-        {%- endset -%}
-        {%- set span_row = run_query(span_query).rows[0] -%}
-        {%- set span = {'since': since, 'lo': span_row[0], 'hi': span_row[1]} -%}
-    {%- endif -%}
+    {%- set span_row = run_query(span_query).rows[0] -%}
+    {%- set span = {'since': since, 'lo': span_row[0], 'hi': span_row[1]} -%}
 {%- endif %}
 
 with

@@ -16,23 +16,17 @@
     )
 }}
 
-{%- set lookback_days = var('events_lookback_days', 3) | int -%}
+{%- set since = events_reprocess_since('last_received_at') -%}
 {%- set first_changed_date = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set watermark_query -%}
-        select cast(max(last_received_at) as {{ dbt.type_string() }}) from {{ this }}
+{%- if since -%}
+    {%- set changed_query -%}
+        select cast(coalesce(min(occurred_date), cast('9999-12-31' as date)) as {{ dbt.type_string() }})
+        from {{ ref('stg_events__events') }}
+        where
+            received_at >= {{ since }}
+            or received_at is null
     {%- endset -%}
-    {%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
-    {%- if watermark -%}
-        {%- set changed_query -%}
-            select cast(coalesce(min(occurred_date), cast('9999-12-31' as date)) as {{ dbt.type_string() }})
-            from {{ ref('stg_events__events') }}
-            where
-                received_at >= {{ dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") }}
-                or received_at is null
-        {%- endset -%}
-        {%- set first_changed_date = run_query(changed_query).columns[0].values()[0] -%}
-    {%- endif -%}
+    {%- set first_changed_date = run_query(changed_query).columns[0].values()[0] -%}
 {%- endif %}
 
 with
@@ -61,7 +55,7 @@ changed_days as (
 
     from events
     where
-        received_at >= {{ dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") }}
+        received_at >= {{ since }}
         or received_at is null
 
 ),

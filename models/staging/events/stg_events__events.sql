@@ -17,23 +17,16 @@
     )
 }}
 
-{%- set lookback_days = var('events_lookback_days', 3) | int -%}
-{%- set watermark = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set watermark_query -%}
-        select cast(max(received_at) as {{ dbt.type_string() }}) from {{ this }}
-    {%- endset -%}
-    {%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
-{%- endif %}
+{%- set since = events_reprocess_since('received_at') %}
 
 with
 
 source as (
 
     select * from {{ source('events', 'events') }}
-    {%- if watermark %}
+    {%- if since %}
         where
-            received_at >= {{ dbt.dateadd('day', -lookback_days, "cast('" ~ watermark ~ "' as timestamp)") }}
+            received_at >= {{ since }}
             or received_at is null
     {%- endif %}
 

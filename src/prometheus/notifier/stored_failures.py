@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +123,3 @@ def read_row_counts(problems: Iterable[Problem], path: Path | None = None) -> di
     finally:
         con.close()
     return counts
-
-
-def merge(
-    problems: Iterable[Problem], samples: Mapping[str, list[dict[str, Any]]]
-) -> list[Problem]:
-    from prometheus.notifier.routing import attach_samples
-
-    return attach_samples(list(problems), samples)

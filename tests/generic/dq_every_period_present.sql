@@ -43,27 +43,7 @@
 
 with
 
-digits as (
-
-    {% for digit in range(10) -%}
-    select {{ digit }} as digit{% if not loop.last %} union all {% endif %}
-    {% endfor %}
-
-),
-
-offsets as (
-
-    select
-        {% for position in range(n_digits) -%}
-        d{{ position }}.digit * {{ 10 ** position }}{% if not loop.last %} + {% endif %}
-        {%- endfor %} as period_offset
-
-    from digits as d0
-    {%- for position in range(1, n_digits) %}
-    cross join digits as d{{ position }}
-    {%- endfor %}
-
-),
+{{ integer_offsets(n_digits, 'period_offset') }},
 
 spine as (
 

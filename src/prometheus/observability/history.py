@@ -450,6 +450,33 @@ def has_history(conn: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
+def _last_runs(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    key: str,
+    at: str,
+    condition: str,
+    order_by: str,
+    since: datetime,
+    runs: int,
+) -> list[dict[str, Any]]:
+    """The latest `runs` rows of each `key` in `table` at or after `since` (by `at`)."""
+    return _dicts(
+        conn,
+        f"""
+        select * exclude (rn) from (
+            select *,
+                row_number() over (partition by {key} order by {at} desc, invocation_id) as rn
+            from {SCHEMA}.{table}
+            where {condition} and {at} >= ?
+        )
+        where rn <= ?
+        order by {order_by}
+        """,
+        [since, runs],
+    )
+
+
 def read_history(
     conn: duckdb.DuckDBPyConnection, *, runs: int, days_back: int, now: datetime | None = None
 ) -> History:
@@ -462,56 +489,19 @@ def read_history(
         return History.empty()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     since = now - timedelta(days=days_back)
-    tests = _dicts(
-        conn,
-        f"""
-        select * exclude (rn) from (
-            select t.*,
-                row_number() over (
-                    partition by t.test_unique_id
-                    order by coalesce(t.completed_at, t.generated_at) desc, t.invocation_id
-                ) as rn
-            from {SCHEMA}.test_results as t
-            where t.status <> 'skipped' and t.resource_type = 'test'
-              and coalesce(t.completed_at, t.generated_at) >= ?
-        )
-        where rn <= ?
-        order by test_unique_id, coalesce(completed_at, generated_at)
-        """,
-        [since, runs],
-    )
-    models = _dicts(
-        conn,
-        f"""
-        select * exclude (rn) from (
-            select m.*,
-                row_number() over (
-                    partition by m.unique_id order by m.generated_at desc, m.invocation_id
-                ) as rn
-            from {SCHEMA}.model_runs as m
-            where m.resource_type = 'model' and m.status <> 'skipped' and m.generated_at >= ?
-        )
-        where rn <= ?
-        order by generated_at, unique_id
-        """,
-        [since, runs],
-    )
-    freshness = _dicts(
-        conn,
-        f"""
-        select * exclude (rn) from (
-            select f.*,
-                row_number() over (
-                    partition by f.unique_id order by f.generated_at desc, f.invocation_id
-                ) as rn
-            from {SCHEMA}.source_freshness as f
-            where f.generated_at >= ?
-        )
-        where rn <= ?
-        order by unique_id, generated_at
-        """,
-        [since, runs],
-    )
+    at = "coalesce(completed_at, generated_at)"
+    tests = _last_runs(
+        conn, "test_results", "test_unique_id", at,
+        "status <> 'skipped' and resource_type = 'test'", f"test_unique_id, {at}", since, runs,
+    )  # fmt: skip
+    models = _last_runs(
+        conn, "model_runs", "unique_id", "generated_at",
+        "resource_type = 'model' and status <> 'skipped'", "generated_at, unique_id", since, runs,
+    )  # fmt: skip
+    freshness = _last_runs(
+        conn, "source_freshness", "unique_id", "generated_at", "true",
+        "unique_id, generated_at", since, runs,
+    )  # fmt: skip
     invocations = _dicts(
         conn,
         f"select * from {SCHEMA}.invocations where generated_at >= ? order by generated_at",

@@ -15,8 +15,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from prometheus import artifacts
 from prometheus.cli import CliError
-from prometheus.notifier import artifacts, ownership, routing, schedules, stored_failures
+from prometheus.notifier import ownership, routing, schedules, stored_failures
 from prometheus.notifier.channels import CHANNELS, ChannelConfigError, Channels
 from prometheus.notifier.delivery import Destination, RetryPolicy, deliver, exit_code
 from prometheus.notifier.state import DEFAULT_STATE_FILE, SentLog, StateError
@@ -124,7 +125,7 @@ def build_messages(
         row_counts = stored_failures.read_row_counts(problems, duckdb_path)
         problems = routing.attach_samples(problems, samples, row_counts)
         notes += sample_notes
-    return routing.route(run.manifest, config, problems, at, run.run_results.invocation_id), notes
+    return routing.route(run.manifest, config, problems, at, run.invocation_id), notes
 
 
 def run(args: argparse.Namespace) -> int:

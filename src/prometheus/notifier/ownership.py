@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from prometheus.notifier.artifacts import Manifest
+from prometheus.artifacts import Manifest
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -355,7 +355,8 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
         except ValidationError as exc:
             issues.extend(_pydantic_issues(exc, file, prefix))
             continue
-        if not exposure.owner.email:
+        owner_email = exposure.owner.email if exposure.owner else None
+        if not owner_email:
             issues.append(ConfigIssue(file, f"exposures[{exposure.name}].owner.email", "missing"))
         refs = [("owner", pmeta.owner)]
         if pmeta.secondary_owner is not None:
@@ -373,14 +374,14 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
         owner_team = teams.get(pmeta.owner)
         if (
             owner_team is not None
-            and exposure.owner.email
-            and exposure.owner.email not in {owner_team.owner_email, owner_team.email}
+            and owner_email
+            and owner_email not in {owner_team.owner_email, owner_team.email}
         ):
             issues.append(
                 ConfigIssue(
                     file,
                     f"exposures[{exposure.name}].owner.email",
-                    f"{exposure.owner.email!r} is not team {pmeta.owner}'s e-mail",
+                    f"{owner_email!r} is not team {pmeta.owner}'s e-mail",
                 )
             )
         for i, watcher in enumerate(pmeta.watchers):
@@ -420,7 +421,7 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
                 name=pmeta.pipeline,
                 exposure_id=exposure.unique_id,
                 exposure_name=exposure.name,
-                label=exposure.label,
+                label=exposure.label or exposure.name,
                 audience=pmeta.audience,
                 owner=pmeta.owner,
                 secondary_owner=pmeta.secondary_owner,
@@ -429,7 +430,7 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
                 subscribers=tuple(pmeta.subscribers),
                 channel=pmeta.channel,
                 alert_suppression_interval=pmeta.alert_suppression_interval,
-                depends_on=exposure.depends_on,
+                depends_on=exposure.depends_on_nodes,
                 original_file_path=file,
             )
         )

@@ -22,10 +22,10 @@ import hashlib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from prometheus.notifier.artifacts import Manifest, Node, Run
+from prometheus.artifacts import Manifest, Node, TargetArtifacts
 from prometheus.notifier.ownership import CommonIssue, OnCallConfig, Pipeline, Team
 from prometheus.notifier.schedules import Duty, on_call
 
@@ -82,7 +82,7 @@ def _problem(node: Node | None, unique_id: str, status: str, **extra: Any) -> Pr
             **extra,
         )
     if node.resource_type in ("test", "unit_test"):
-        checks = (node.attached_node,) if node.attached_node else node.depends_on
+        checks = (node.attached_node,) if node.attached_node else node.depends_on_nodes
     else:
         checks = (node.unique_id,)
     return Problem(
@@ -120,13 +120,13 @@ def descendants(manifest: Manifest, roots: Iterable[str]) -> set[str]:
     return seen
 
 
-def find_problems(run: Run) -> list[Problem]:
+def find_problems(run: TargetArtifacts) -> list[Problem]:
     """Every problem of the run, with skipped nodes folded under their causes and
     the impacted exposures filled in; sorted by unique id."""
     manifest = run.manifest
     problems: list[Problem] = []
     skipped: list[str] = []
-    for result in run.run_results.results:
+    for result in run.run_results.results if run.run_results else ():
         if result.is_problem:
             problems.append(
                 _problem(
@@ -145,7 +145,7 @@ def find_problems(run: Run) -> list[Problem]:
         for fresh in run.sources.results:
             if fresh.is_problem:
                 detail = fresh.error or (
-                    f"max loaded at {fresh.max_loaded_at.isoformat()}"
+                    f"max loaded at {fresh.max_loaded_at.replace(tzinfo=UTC).isoformat()}"
                     if fresh.max_loaded_at
                     else None
                 )

@@ -31,7 +31,7 @@ from elementary.clients.dbt.base_dbt_runner import BaseDbtRunner
 from elementary.monitor.api.report.report import ReportAPI
 from elementary.utils import json_utils
 
-from prometheus.observability.artifacts import Manifest, Node
+from prometheus.artifacts import Manifest, Node
 from prometheus.observability.history import History
 
 ELEMENTARY_VERSION = "0.26.1"
@@ -156,7 +156,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
             "tags": node.tags,
             "package_name": node.package_name,
             "description": node.description,
-            "full_path": node.original_path,
+            "full_path": node.original_file_path,
             "meta": node.meta,
         }
 
@@ -239,7 +239,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "package_name": node.package_name,
                     "description": node.description,
                     "meta": node.meta,
-                    "full_path": node.original_path,
+                    "full_path": node.original_file_path,
                     "raw_queries": None,
                     "depends_on_nodes": node.depends_on_nodes,
                     "depends_on_columns": None,
@@ -272,7 +272,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
             {
                 "unique_id": n.unique_id,
                 "name": n.name,
-                "original_path": n.original_path,
+                "original_path": n.original_file_path,
                 "package_name": n.package_name,
                 "tags": n.tags,
             }
@@ -301,7 +301,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "name": test.name,
                     "description": test.description or None,
                     "package_name": test.package_name,
-                    "original_path": test.original_path,
+                    "original_path": test.original_file_path,
                     "test_params": test.test_kwargs,
                     "meta": test.meta,
                     "model_meta": parent.meta if parent else {},
@@ -365,7 +365,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "test_sub_type": kind,
                     "test_results_description": row["message"] if status != "pass" else None,
                     "test_description": test.description or None,
-                    "original_path": test.original_path,
+                    "original_path": test.original_file_path,
                     "package_name": test.package_name,
                     "owners": owners,
                     "model_owner": owners,

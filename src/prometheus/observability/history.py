@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,13 +25,7 @@ from typing import Any
 
 import duckdb
 
-from prometheus.observability.artifacts import (
-    Manifest,
-    NodeResult,
-    RunResults,
-    SourcesResults,
-    TargetArtifacts,
-)
+from prometheus.artifacts import Manifest, NodeResult, RunResults, Sources, TargetArtifacts
 
 SCHEMA = "observability"
 DEFAULT_DUCKDB_PATH = "warehouse/prometheus.duckdb"
@@ -175,7 +169,7 @@ def _invocation_row(
     dbt_version: str,
     manifest: Manifest,
     target: str | None,
-    selected: list[str],
+    selected: Sequence[str],
     full_refresh: bool,
     started_at: datetime | None,
     generated_at: datetime | None,
@@ -253,7 +247,7 @@ def _test_row(run: RunResults, manifest: Manifest, result: NodeResult) -> tuple[
         result.completed_at,
         result.compiled_code,
         _json(node.test_kwargs) if node and node.test_kwargs else None,
-        node.original_path if node else None,
+        node.original_file_path if node else None,
         run.generated_at,
     )
 
@@ -351,7 +345,7 @@ def ingest_run_results(
 
 
 def ingest_sources(
-    conn: duckdb.DuckDBPyConnection, sources: SourcesResults, manifest: Manifest, now: datetime
+    conn: duckdb.DuckDBPyConnection, sources: Sources, manifest: Manifest, now: datetime
 ) -> IngestOutcome:
     rows = []
     for r in sources.results:

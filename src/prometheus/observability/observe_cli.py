@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from prometheus.artifacts import ArtifactError, TargetArtifacts, load_target
 from prometheus.cli import CliError
 from prometheus.observability import history
-from prometheus.observability.artifacts import ArtifactError, TargetArtifacts
 
 EXIT_STORE_FAILED = 3
 _ARTIFACT_FILES = ("run_results.json", "sources.json")
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 def store(target_dir: Path, duckdb_path: Path, skip_invocations: set[str] | None = None) -> int:
     """Ingest a target directory; print what was stored. Exit code 0 or 3."""
-    artifacts = TargetArtifacts.load(target_dir)
+    artifacts = load_target(target_dir)
     if skip_invocations:
         artifacts = TargetArtifacts(
             manifest=artifacts.manifest,

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     # elementary is imported here, not at start-up: it is slow to import
-    from prometheus.observability.artifacts import ArtifactError, Manifest
+    from prometheus.artifacts import ArtifactError, read_manifest
     from prometheus.observability.elementary_adapter import (
         ReportError,
         build_report_data,
@@ -73,7 +73,7 @@ def _run_build(args: argparse.Namespace) -> int:
         raise CliError("--out must end with .html")
     started = time.perf_counter()
     try:
-        manifest = Manifest.load(args.target_dir / "manifest.json")
+        manifest = read_manifest(args.target_dir / "manifest.json")
     except ArtifactError as exc:
         raise CliError(f"{exc} (run `dbt build` or `dbt parse` first)") from exc
     db_path = history.duckdb_path(args.duckdb_path)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from prometheus.notifier import artifacts, ownership
+from prometheus import artifacts
+from prometheus.notifier import ownership
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = REPO_ROOT / "scripts" / "build_notifier_fixtures.sh"
@@ -37,7 +38,7 @@ class Fixtures:
     def duckdb(self) -> Path:
         return self.root / "wh.duckdb"
 
-    def run(self) -> artifacts.Run:
+    def run(self) -> artifacts.TargetArtifacts:
         return artifacts.load_run(self.target)
 
     def config(self) -> ownership.OnCallConfig:

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from prometheus.notifier import artifacts, ownership
+from prometheus import artifacts
+from prometheus.notifier import ownership
 
 
 def test_project_configuration_is_complete(fixtures):

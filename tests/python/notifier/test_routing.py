@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from prometheus import artifacts
 from prometheus.notifier import routing, stored_failures
 
 ORDERS_NOT_NULL = "test.prometheus.not_null_stg_app__orders_user_id"
 ORDERS_UNIQUE = "test.prometheus.unique_stg_app__orders_order_id"
 FILINGS_NOT_NULL = "test.prometheus.not_null_stg_finance__filings_reported_usd"
 UNIT_PROFIT = "exposure.prometheus.unit_level_profit_experiments"
+APP_ORDERS = "source.prometheus.app.orders"
 AGG_PROFIT = "exposure.prometheus.aggregate_profit_investors"
 
 LAST_WEEK = datetime(2026, 1, 28, 12, 0, tzinfo=UTC)  # 25-31 January is the last week
@@ -201,3 +205,38 @@ def test_missing_warehouse_means_no_rows_not_an_error(routed, tmp_path):
     samples, notes = stored_failures.read_samples(problems, tmp_path / "absent.duckdb")
     assert samples == {}
     assert "no warehouse file" in notes[0]
+
+
+def test_the_corrupted_build_as_read(fixtures):
+    run = fixtures.run()
+    assert run.manifest.schema_version == 12
+    assert run.run_results is not None and run.run_results.schema_version == 6
+    assert run.run_results.command == "build"
+    assert run.sources is None
+    statuses = {r.status for r in run.run_results.results}
+    assert {"pass", "fail", "skipped", "success"} <= statuses
+    group = run.manifest.groups_by_name["data_engineering"]
+    assert group.original_file_path == "models/_groups.yml"
+    assert group.meta["rotation"]["handoff_weekday"] == "monday"
+    assert UNIT_PROFIT in run.manifest.exposures
+    assert APP_ORDERS in run.manifest.nodes
+
+
+def test_a_stale_source_checked_just_before_the_build_is_a_problem(fixtures, tmp_path):
+    target = tmp_path / "target"
+    shutil.copytree(fixtures.target, target, ignore=shutil.ignore_patterns("compiled", "run"))
+    started = artifacts.read_run_results(target / "run_results.json").started_at
+    assert started is not None
+    (target / "sources.json").write_text(json.dumps({
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/sources/v3.json",
+                     "generated_at": (started - timedelta(minutes=30)).isoformat(),
+                     "invocation_id": "another-run"},
+        "results": [{"unique_id": APP_ORDERS, "status": "error",
+                     "max_loaded_at": "2024-06-30T18:00:00Z"}],
+        "elapsed_time": 1.0,
+    }))  # fmt: skip
+    run = artifacts.load_run(target)
+    assert run.sources is not None and not run.notes
+    fresh = next(p for p in routing.find_problems(run) if p.unique_id == APP_ORDERS)
+    assert fresh.message == "source freshness error: max loaded at 2024-06-30T18:00:00+00:00"
+    assert UNIT_PROFIT in fresh.exposures

@@ -29,7 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from tiny_dbt import REPO_ROOT, ProjectRuns
 
-from prometheus.observability.artifacts import Manifest
+from prometheus.artifacts import read_manifest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -143,7 +143,7 @@ def test_both_builds_are_in_the_history(project_runs: ProjectRuns) -> None:
 def test_dashboard_shows_the_expected_number_of_tests(
     dashboard: str, project_runs: ProjectRuns
 ) -> None:
-    manifest = Manifest.load(project_runs.target_dir / "manifest.json")
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
     data_tests = {n.unique_id for n in manifest.of_type("test")}
     with_results = data_tests & set(_latest_invocation_statuses(project_runs.db_path))
     assert len(with_results) > 100  # the project's tests, not a handful
@@ -181,7 +181,7 @@ def test_the_failing_test_appears_as_failed(
 def test_lineage_graph_renders(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = Manifest.load(project_runs.target_dir / "manifest.json")
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
     expected = manifest.of_type("model", "source", "seed", "snapshot", "exposure")
     browser.get(report_url + "#/report/lineage")
     nodes = _wait(
@@ -202,7 +202,7 @@ def test_lineage_graph_renders(
 def test_exposures_show_their_owners(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = Manifest.load(project_runs.target_dir / "manifest.json")
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
     by_owner: dict[str, set[str]] = {}
     for exposure in manifest.of_type("exposure"):
         assert exposure.owner and exposure.owner.name and exposure.label

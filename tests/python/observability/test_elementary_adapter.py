@@ -35,8 +35,8 @@ from elementary.monitor.fetchers.tests.schema import TestDBRowSchema as DbtTestR
 from elementary.monitor.fetchers.tests.schema import TestResultDBRowSchema
 from tiny_dbt import DATA_TESTS, EXPOSURE, FAILING_TEST, TinyRuns
 
+from prometheus.artifacts import Manifest, read_manifest
 from prometheus.observability import history
-from prometheus.observability.artifacts import Manifest
 from prometheus.observability.elementary_adapter import (
     ELEMENTARY_VERSION,
     EXTERNAL_FONT_LINK,
@@ -109,7 +109,7 @@ REPORT_DATA_FIELDS = {
 
 @pytest.fixture(scope="module")
 def inputs(tiny_runs: TinyRuns) -> tuple[Manifest, history.History]:
-    manifest = Manifest.load(tiny_runs.failing.target_dir / "manifest.json")
+    manifest = read_manifest(tiny_runs.failing.target_dir / "manifest.json")
     with history.connect(tiny_runs.db_path, read_only=True) as conn:
         runs = history.read_history(conn, runs=30, days_back=30)
     return manifest, runs

@@ -62,7 +62,7 @@ def test_build_writes_the_report_and_says_where(
     [
         (["--out", "report.txt"], "--out must end with .html"),
         (["--runs", "0"], "at least 1"),
-        (["--target-dir", "/nonexistent"], "manifest.json not found"),
+        (["--target-dir", "/nonexistent"], "manifest.json: not found"),
         (["--duckdb-path", "/nonexistent/wh.duckdb"], "does not exist"),
     ],
 )

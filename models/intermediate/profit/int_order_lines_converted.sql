@@ -94,10 +94,11 @@ converted as (
         on
             lines.product_id = product_costs.product_id
             and lines.ordered_date >= product_costs.valid_from
-            and (
-                lines.ordered_date < product_costs.valid_to
-                or product_costs.valid_to is null
-            )
+            -- an open-ended cost (valid_to null) as a far-future bound, not an
+            -- OR: the OR turned this into a nested-loop join (7.6 s of the
+            -- model's 15 s at scale 1); this way it is a hash join on product_id
+            and lines.ordered_date
+            < coalesce(product_costs.valid_to, {{ dbt.cast("'9999-12-31'", "date") }})
 
 )
 

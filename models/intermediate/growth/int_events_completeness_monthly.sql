@@ -2,11 +2,30 @@
 -- how many of them carry every column the growth and engagement metrics
 -- depend on, and the share: the completeness figure beside the investor
 -- growth and engagement metrics.
+--
+-- Incremental: a run recomputes whole months of receipt, from the month of
+-- the latest received_at already counted minus `events_lookback_days` (a
+-- delivery is never received before that: see stg_events__events), reading
+-- only those months' events; the rest of the table stays.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='received_month',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set since = events_reprocess_since('last_received_at') %}
+
 with
 
 events as (
 
     select * from {{ ref('stg_events__events') }}
+    {%- if since %}
+        where received_at >= {{ month_start(since) }}
+    {%- endif %}
 
 ),
 
@@ -19,6 +38,7 @@ users as (
 checked as (
 
     select
+        events.received_at,
         cast(events.received_at as date) as received_date,
         case
             when
@@ -43,7 +63,8 @@ final as (
         {{ month_start('received_date') }} as received_month,
         count(*) as delivered_events,
         sum(is_complete) as complete_events,
-        {{ safe_divide('sum(is_complete)', 'count(*)') }} as input_completeness_rate
+        {{ safe_divide('sum(is_complete)', 'count(*)') }} as input_completeness_rate,
+        max(received_at) as last_received_at
 
     from checked
     group by 1

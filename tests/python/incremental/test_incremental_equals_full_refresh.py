@@ -43,6 +43,7 @@ INCREMENTAL = [
     "staging.stg_events__events",
     "intermediate.int_events_aggregated_to_user_days",
     "intermediate.int_events_sessionized",
+    "intermediate.int_events_completeness_monthly",
 ]
 # the marts and everything upstream of them; no tests in the daily runs
 SELECT = ["--select", *(f"+{name.split('.')[1]}" for name in MARTS)]

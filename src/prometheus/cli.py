@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
+    "daily": ("prometheus.daily.cli", "the morning run: build only what new data changed"),
     "bench": ("prometheus.bench.cli", "time generate, build, the DuckDB floor, incremental runs"),
 }
 
@@ -50,4 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m prometheus.cli` runs this file as __main__: use the imported
+    # module, so a command's `prometheus.cli.CliError` is the one caught here
+    from prometheus.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -1,0 +1,1 @@
+"""The daily run: build only what new upstream data changed (``prometheus daily``)."""

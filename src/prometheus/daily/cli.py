@@ -1,0 +1,134 @@
+"""``prometheus daily``: the morning run, building only what new data changed.
+
+    prometheus daily [--state-dir warehouse/state] [--target-dir target]
+                     [--vars '{as_of: ...}'] [--full] [--no-history] [-- DBT BUILD ARGS]
+
+1. ``dbt source freshness`` records each source's latest ``_loaded_at`` in
+   ``<target>/sources.json`` (stale sources make dbt exit 1: reported, not fatal;
+   the notifier and the report show them).
+2. Sources loaded since the last successful run (``<state>/sources.json``) are
+   built with everything downstream (``dbt build --select source_status:fresher+``),
+   incremental models merging only the new rows; with no stored state, or
+   ``--full``, everything is built.
+3. The build's results go to the run history (``prometheus observe ingest``)
+   unless ``--no-history``.
+4. Only after a successful build is today's ``sources.json`` stored as the state,
+   so a failed day is rebuilt the next morning.
+
+Exit code: dbt build's (0 also when nothing had new data), 2 for bad
+arguments, unreadable state or a freshness run that wrote no results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from prometheus.cli import CliError
+from prometheus.daily.plan import StateError, fresher_sources, plan_build, read_max_loaded_at
+
+SOURCES = "sources.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("PROMETHEUS_STATE_DIR", "warehouse/state")),
+        help="where the last successful run's sources.json is kept "
+        "(default $PROMETHEUS_STATE_DIR or warehouse/state)",
+    )
+    parser.add_argument("--target-dir", type=Path, default=Path("target"))
+    parser.add_argument("--vars", help="dbt --vars for both dbt calls (YAML/JSON)")
+    parser.add_argument("--full", action="store_true", help="build everything")
+    parser.add_argument(
+        "--no-history", action="store_true", help="do not store the results in the run history"
+    )
+    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="more dbt build args, after --")
+
+
+class _Dbt:
+    """dbt invoked in this process: one import, one parse for every call of the run."""
+
+    def __init__(self, common: list[str]) -> None:
+        from dbt.cli.main import dbtRunner  # noqa: PLC0415 - keeps `prometheus --help` light
+        from dbt.contracts.graph.manifest import Manifest  # noqa: PLC0415
+
+        self.common = common
+        parsed = dbtRunner().invoke(["parse", *common])
+        if parsed.exception is not None or not parsed.success:
+            raise CliError(f"dbt parse failed: {parsed.exception or 'see the log above'}")
+        if not isinstance(parsed.result, Manifest):
+            raise CliError("dbt parse returned no manifest")
+        self.runner = dbtRunner(manifest=parsed.result)
+
+    def __call__(self, *args: str) -> int:
+        """dbt's exit code: 0 success, 1 failures (tests, stale sources), 2 an error."""
+        result = self.runner.invoke([*args, *self.common])
+        if result.exception is not None:
+            return 2
+        return 0 if result.success else 1
+
+
+def _store_state(source: Path, state_dir: Path) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = state_dir / f".{SOURCES}.tmp"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, state_dir / SOURCES)  # atomic: the old state or the new one
+
+
+def run(args: argparse.Namespace) -> int:
+    extra = list(args.dbt_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    if args.state_dir.exists() and not args.state_dir.is_dir():
+        raise CliError(f"--state-dir {args.state_dir} exists and is not a directory")
+    if args.target_dir.resolve() == args.state_dir.resolve():
+        raise CliError("--state-dir must differ from --target-dir (dbt overwrites the target)")
+    common = ["--target-path", str(args.target_dir)]
+    if args.vars:
+        common += ["--vars", args.vars]
+
+    state_path = args.state_dir / SOURCES
+    has_state = state_path.is_file()
+    try:  # a bad state stops the run before dbt touches the warehouse
+        previous = read_max_loaded_at(state_path) if has_state else None
+    except StateError as exc:
+        raise CliError(f"state: {exc}") from None
+
+    current_path = args.target_dir / SOURCES
+    current_path.unlink(missing_ok=True)  # never compare against yesterday's file
+    dbt = _Dbt(common)
+    print("daily: dbt source freshness", file=sys.stderr, flush=True)
+    freshness = dbt("source", "freshness")
+    if not current_path.is_file():
+        raise CliError(f"dbt source freshness (exit {freshness}) wrote no {current_path}")
+    try:
+        current = read_max_loaded_at(current_path)
+    except StateError as exc:
+        raise CliError(str(exc)) from None
+    fresher = fresher_sources(previous, current) if previous is not None else None
+
+    plan = plan_build(args.state_dir, has_state, fresher, args.full)
+    if plan is None:
+        print(f"daily: no source has new data since {state_path}: nothing to build")
+        return 0
+    print(f"daily: {plan.reason}", flush=True)
+    build = dbt(*plan.build_args, *extra)
+    if not args.no_history:
+        ingest = [sys.executable, "-m", "prometheus.cli", "observe", "ingest"]
+        subprocess.run([*ingest, "--target-dir", str(args.target_dir)], check=False)
+    if build != 0:
+        print(
+            f"daily: dbt build failed (exit {build}); state kept at {state_path}, "
+            "so the next run builds these sources again",
+            file=sys.stderr,
+        )
+        return build
+    _store_state(current_path, args.state_dir)
+    print(f"daily: done; state stored in {state_path}")
+    return 0

@@ -52,6 +52,21 @@ billable_orders as (
 
 ),
 
+-- per order: the base of every allocation to its lines (an aggregate joined
+-- back, not a window over every line: DuckDB spills an aggregate to disk,
+-- and the window held all 25M lines at scale 10)
+order_totals as (
+
+    select
+        order_id,
+        sum(net_revenue_local) as order_net_revenue_local,
+        count(*) as order_line_count
+
+    from order_items
+    group by order_id
+
+),
+
 lines as (
 
     select
@@ -65,14 +80,14 @@ lines as (
         billable_orders.shipping_cost,
         order_items.quantity,
         order_items.net_revenue_local,
-        sum(order_items.net_revenue_local) over (
-            partition by order_items.order_id
-        ) as order_net_revenue_local,
-        count(*) over (partition by order_items.order_id) as order_line_count
+        order_totals.order_net_revenue_local,
+        order_totals.order_line_count
 
     from order_items
     inner join billable_orders
         on order_items.order_id = billable_orders.order_id
+    inner join order_totals
+        on order_items.order_id = order_totals.order_id
 
 ),
 

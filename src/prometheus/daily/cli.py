@@ -22,6 +22,7 @@ arguments, unreadable state or a freshness run that wrote no results.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -29,7 +30,13 @@ import sys
 from pathlib import Path
 
 from prometheus.cli import CliError
-from prometheus.daily.plan import StateError, fresher_sources, plan_build, read_max_loaded_at
+from prometheus.daily.plan import (
+    StateError,
+    fresher_sources,
+    plan_build,
+    read_max_loaded_at,
+    window_starts,
+)
 
 SOURCES = "sources.json"
 
@@ -45,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-dir", type=Path, default=Path("target"))
     parser.add_argument("--vars", help="dbt --vars for both dbt calls (YAML/JSON)")
     parser.add_argument("--full", action="store_true", help="build everything")
+    parser.add_argument(
+        "--lookback-days",
+        type=int,
+        default=3,
+        help="tests on event-scale tables check rows loaded since the last run minus this "
+        "(default 3, as the var events_lookback_days)",
+    )
     parser.add_argument(
         "--no-history", action="store_true", help="do not store the results in the run history"
     )
@@ -74,6 +88,21 @@ class _Dbt:
         return 0 if result.success else 1
 
 
+def _parse_vars(text: str | None) -> dict[str, object]:
+    """--vars as dbt reads it (YAML or JSON), a mapping."""
+    if not text:
+        return {}
+    import yaml  # type: ignore[import-untyped]  # noqa: PLC0415 - dbt's dependency
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CliError(f"--vars is not YAML/JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise CliError(f"--vars must be a mapping, got {text!r}")
+    return value
+
+
 def _store_state(source: Path, state_dir: Path) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     tmp = state_dir / f".{SOURCES}.tmp"
@@ -89,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--state-dir {args.state_dir} exists and is not a directory")
     if args.target_dir.resolve() == args.state_dir.resolve():
         raise CliError("--state-dir must differ from --target-dir (dbt overwrites the target)")
-    common = ["--target-path", str(args.target_dir)]
-    if args.vars:
-        common += ["--vars", args.vars]
+    if args.lookback_days < 0:
+        raise CliError("--lookback-days must be 0 or more")
+    dbt_vars = _parse_vars(args.vars)
+    target = ["--target-path", str(args.target_dir)]
 
     state_path = args.state_dir / SOURCES
     has_state = state_path.is_file()
@@ -99,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
         previous = read_max_loaded_at(state_path) if has_state else None
     except StateError as exc:
         raise CliError(f"state: {exc}") from None
+
+    if previous is not None and not args.full:
+        # tests on event-scale tables check the rows loaded since the last run
+        # (macro daily_window); known from the state, so dbt parses once
+        dbt_vars["daily_window_start"] = window_starts(previous, args.lookback_days)
+    common = [*target, "--vars", json.dumps(dbt_vars)] if dbt_vars else target
 
     current_path = args.target_dir / SOURCES
     current_path.unlink(missing_ok=True)  # never compare against yesterday's file

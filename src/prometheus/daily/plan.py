@@ -11,6 +11,7 @@ build.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,28 @@ def fresher_sources(previous: dict[str, str], current: dict[str, str]) -> list[s
     ISO timestamps of one dbt version compare as strings.
     """
     return sorted(uid for uid, at in current.items() if uid not in previous or at > previous[uid])
+
+
+def window_starts(previous: dict[str, str], lookback_days: int) -> dict[str, str]:
+    """Where a daily run's tests on event-scale tables start, per source.
+
+    The dbt var ``daily_window_start`` (read by the macro ``daily_window``):
+    ``{"<source>.<table>": previous max_loaded_at - lookback_days}`` as a naive
+    UTC ``YYYY-MM-DD HH:MM:SS`` (rows may land in the lake later than they
+    were loaded: the incremental models reprocess the same lookback). It
+    depends on the stored state only, so it is known before dbt parses.
+    """
+    starts: dict[str, str] = {}
+    for uid, loaded in sorted(previous.items()):
+        try:
+            at = dt.datetime.fromisoformat(loaded)
+        except ValueError:
+            continue  # not a timestamp: no window, that source's tests read every row
+        if at.tzinfo is not None:
+            at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        key = ".".join(uid.split(".")[-2:])
+        starts[key] = (at - dt.timedelta(days=lookback_days)).strftime("%Y-%m-%d %H:%M:%S")
+    return starts
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from prometheus.daily.plan import (
     fresher_sources,
     plan_build,
     read_max_loaded_at,
+    window_starts,
 )
 
 EVENTS, ORDERS = "source.prometheus.events.events", "source.prometheus.app.orders"
@@ -83,3 +84,16 @@ def test_plan_without_state_or_with_full_is_a_full_build(tmp_path: Path) -> None
 
 def test_plan_with_nothing_new_builds_nothing(tmp_path: Path) -> None:
     assert plan_build(tmp_path, has_state=True, fresher=[], full=False) is None
+
+
+def test_window_starts_per_source_minus_the_lookback_in_utc() -> None:
+    previous = {
+        EVENTS: "2025-12-31T04:29:36.751565+00:00",
+        ORDERS: "2025-12-31T01:00:00+01:00",  # another zone: converted to UTC
+        "source.prometheus.app.users": "not a time",  # no window: every row tested
+    }
+    assert window_starts(previous, lookback_days=3) == {
+        "events.events": "2025-12-28 04:29:36",
+        "app.orders": "2025-12-28 00:00:00",
+    }
+    assert window_starts(previous, lookback_days=0)["events.events"] == "2025-12-31 04:29:36"

@@ -45,6 +45,13 @@ def ran(root: Path) -> dict[str, str]:
     return {r["unique_id"]: r["status"] for r in results}
 
 
+def unique_test_sql(root: Path) -> str:
+    """The compiled SQL of the uniqueness test of event_id, as last run."""
+    compiled = root / "target" / "compiled" / "prometheus" / "models" / "staging" / "events"
+    paths = sorted(compiled.rglob("unique_stg_events__events_event_id*.sql"))
+    return paths[0].read_text() if paths else ""
+
+
 def events_state(root: Path) -> str:
     results = json.loads((root / "state" / "sources.json").read_text())["results"]
     return next(r["max_loaded_at"] for r in results if r["unique_id"] == EVENTS)
@@ -64,7 +71,7 @@ def runs(project) -> dict[str, object]:
     """The first run, a run with nothing new, and the run after the day file."""
     root, env, day_file = project
     first = daily(env, root, LAST_DAY)
-    first_ran, first_state = ran(root), events_state(root)
+    first_ran, first_state, first_window = ran(root), events_state(root), unique_test_sql(root)
     idle = daily(env, root, LAST_DAY)
     shutil.copy(day_file, Path(env["PROMETHEUS_RAW_DIR"]) / "events" / day_file.name)
     after = daily(env, root, LAST_DAY + dt.timedelta(days=1))
@@ -76,6 +83,8 @@ def runs(project) -> dict[str, object]:
         "after": after,
         "after_ran": ran(root),
         "after_state": events_state(root),
+        "after_window": unique_test_sql(root),
+        "first_window": first_window,
     }
 
 
@@ -111,21 +120,31 @@ def test_a_day_file_builds_the_clickstream_lineage_only(runs) -> None:
     profit = [uid for uid in nodes if "order" in uid or "profit" in uid or "ledger" in uid]
     assert profit == []
     assert runs["after_state"] > runs["first_state"]
+    # the tests on the event table read the rows loaded since the last run only
+    loaded = dt.datetime.fromisoformat(runs["first_state"]).replace(tzinfo=None)
+    since = (loaded - dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"_loaded_at >= cast('{since}' as timestamp)" in runs["after_window"]
+    assert "_loaded_at >= cast('1900-01-01 00:00:00' as timestamp)" in runs["first_window"]
 
 
 def test_a_failed_day_keeps_the_state_and_is_rebuilt_next_time(project, runs) -> None:
     root, env, day_file = project
     before = (root / "state" / "sources.json").read_bytes()
     broken = Path(env["PROMETHEUS_RAW_DIR"]) / "events" / "events-broken.parquet"
-    with duckdb.connect() as con:  # a later delivery with no event ids: blocking
+    with duckdb.connect() as con:  # later deliveries of an unknown event type: blocking
         con.execute(
-            f"copy (select * replace (cast(null as varchar) as event_id, "
-            f"_loaded_at + interval 3 day as _loaded_at, received_at + interval 3 day "
-            f"as received_at) from read_parquet('{day_file}') limit 50) to '{broken}'"
+            f"copy (select * replace ('e_broken_' || event_id as event_id, "
+            f"'teleport' as event_name, _loaded_at + interval 3 day as _loaded_at, "
+            f"received_at + interval 3 day as received_at) "
+            f"from read_parquet('{day_file}') limit 50) to '{broken}'"
         )
     failed = daily(env, root, LAST_DAY + dt.timedelta(days=2))
     assert failed.returncode == 1, (failed.stdout + failed.stderr)[-3000:]
     assert "state kept" in failed.stderr
+    # caught by a test that reads only the rows loaded since the last run
+    statuses = ran(root)
+    failing = [uid for uid, status in statuses.items() if status in ("fail", "error")]
+    assert any("accepted_values_stg_events__events_event_name" in uid for uid in failing)
     assert (root / "state" / "sources.json").read_bytes() == before
     broken.unlink()
 

@@ -8,6 +8,8 @@ with
 deliveries as (
 
     select event_id from {{ source('events', 'events') }}
+    -- a daily run: the deliveries loaded since the last run (macro daily_window)
+    where {{ daily_window() }}
 
 ),
 

@@ -11,7 +11,9 @@ time, CPU time, peak resident memory of the step's largest process):
 6. ``prometheus notify`` (dry run) and 7. ``prometheus report build`` on the
    build's artifacts;
 8. ``dbt test`` alone;
-9. the held-back day file is delivered and ``dbt run`` runs incrementally.
+9. the held-back day file is delivered and ``prometheus daily`` runs: source
+   freshness, then ``dbt build`` of the sources loaded since the full build and
+   everything downstream (incremental models merge the new rows), tests included.
 
 The table goes to stdout, the figures to ``--out`` (JSON) and one line per
 run to ``--history`` (JSON lines) to compare runs over time.
@@ -189,12 +191,26 @@ def run(args: argparse.Namespace) -> int:
         + ["--out", str(work / "report" / "index.html"), "--duckdb-path", str(duckdb_path)],
     )
     runner.step(results.TEST, [dbt, "test", "--target-path", str(target), *dbt_vars])
+    # the daily run's state: what the sources held when the full build ran
+    state, state_target = work / "state", work / "target-state"
+    subprocess.run(  # stale sources make it exit 1: only its sources.json is needed
+        [dbt, "source", "freshness", "--target-path", str(state_target), *dbt_vars],
+        env=env,
+        check=False,
+        capture_output=True,
+    )
+    if not (state_target / "sources.json").is_file():
+        raise CliError(f"dbt source freshness wrote no {state_target / 'sources.json'}")
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    shutil.copy(state_target / "sources.json", state / "sources.json")
     for day_file in sorted(parked.glob("events-*.parquet")):
         shutil.move(str(day_file), raw / "events" / day_file.name)
     runner.step(
         results.INCREMENTAL,
-        [dbt, "run", "--target-path", str(target), "--vars", json.dumps({"as_of": next_as_of})],
-        note="dbt run after one day file",
+        [*prometheus, "daily", "--no-history", "--state-dir", str(state)]
+        + ["--target-dir", str(target), "--vars", json.dumps({"as_of": next_as_of})],
+        note="prometheus daily after one day file",
     )
 
     meta = {

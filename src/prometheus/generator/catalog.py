@@ -88,7 +88,7 @@ def build_catalog(p: Params) -> Catalog:
         labels(ADJECTIVES, rng.integers(0, len(ADJECTIVES), n)),
         labels(NOUNS, rng.integers(0, len(NOUNS), n)),
         ids("", rng.integers(100, 1000, n), 3),
-        " ",
+        labels((" ",), np.zeros(n, dtype=np.int64)),  # the separator; a str imports pandas
     )
     updated = uniform_us(rng, np.full(n, p.start_us), np.full(n, p.end_us))
     products = pa.table(

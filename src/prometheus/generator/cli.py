@@ -36,6 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="inject a named defect (repeatable); known: " + (", ".join(DEFECTS) or "none yet"),
     )
+    parser.add_argument(
+        "--workers",
+        default=None,
+        help="processes building event months (default: min(2, CPUs)); "
+        "the output does not depend on it",
+    )
+
+
+def parse_workers(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise ParamError(f"workers {text!r} is not an integer") from None
+    if n < 1:
+        raise ParamError(f"workers must be >= 1, got {n}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out or os.environ.get("PROMETHEUS_RAW_DIR") or DEFAULT_OUT)
     try:
         params = make_params(args.scale, args.seed, args.start, args.end, today, tuple(args.defect))
+        workers = parse_workers(args.workers)
         from .defects import resolve
 
         resolve(params.defects)
@@ -55,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from .pipeline import generate
 
     try:
-        generate(params, out, stderr=sys.stderr)
+        generate(params, out, stderr=sys.stderr, workers=workers)
     except OSError as exc:
         raise CliError(f"writing {out} failed: {exc}") from exc
     return 0

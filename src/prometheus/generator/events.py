@@ -8,21 +8,39 @@ and the end of the range. ~5% of sessions are logged out (user_id null).
 Delivery: ~2% arrive 1-5 days late; ~0.3% are delivered twice (same event_id
 and content, later received_at and _loaded_at); anything received after the
 extraction time is dropped.
+
+Each month has its own random generator (seed, month index), so months can be built
+in any order and in parallel worker processes (:func:`iter_events` ``workers``) with
+identical results; they are always handed out in month order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import multiprocessing
+import os
+import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from .columns import KEEP_RATE, ids, labels, timestamps, uniform_us, weekday_keep
+from .columns import (
+    KEEP_RATE,
+    ids,
+    labels,
+    timestamps,
+    uniform_us,
+    weekday_keep,
+    with_nulls,
+)
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC, Params, day_number
-from .users import PLATFORMS, Users
+from .users import PLATFORMS, Users, user_ids
 
 EVENTS_AT_SCALE_1 = 10_000_000
 EVENT_NAMES = ("session_start", "screen_view", "search", "add_to_cart", "checkout", "session_end")
@@ -42,6 +60,13 @@ class Month:
     start_us: int
     end_us: int  # exclusive
     label: str  # YYYYMM
+
+
+@dataclass(frozen=True)
+class MonthEvents:
+    month: Month
+    table: pa.Table  # the month's delivered events, clean (before any defect)
+    active: np.ndarray  # its distinct (day, non-test user) keys, see active_keys
 
 
 def months(p: Params) -> list[Month]:
@@ -64,7 +89,7 @@ def session_rate(p: Params, users: Users) -> np.ndarray:
     return users.activity * target_sessions / max(weight.sum(), 1e-9) / KEEP_RATE
 
 
-def build_month(p: Params, users: Users, rate: np.ndarray, m: Month) -> pa.Table:
+def build_month(p: Params, users: Users, rate: np.ndarray, m: Month) -> MonthEvents:
     rng = p.rng("events/events", m.index)
     # --- sessions: user ones, then logged-out ones ----------------------------------------
     lo = np.maximum(users.signup_us, m.start_us)
@@ -133,9 +158,8 @@ def build_month(p: Params, users: Users, rate: np.ndarray, m: Month) -> pa.Table
 
     ev_sess = sidx[rows]
     ev_user = s_user[ev_sess]
-    user_id = users.user_id.take(pa.array(np.maximum(ev_user, 0)))
-    user_id = pc.if_else(pa.array(ev_user < 0), pa.scalar(None, pa.string()), user_id)
-    return pa.table(
+    user_id = with_nulls(user_ids(np.maximum(ev_user, 0)), ev_user < 0)
+    table = pa.table(
         {
             "event_id": ids(f"e_{m.label}_", ev_num[rows], 8),
             "user_id": user_id,
@@ -147,9 +171,114 @@ def build_month(p: Params, users: Users, rate: np.ndarray, m: Month) -> pa.Table
             "_loaded_at": timestamps(loaded),
         }
     )
+    day = occurred[rows] // US_PER_DAY
+    return MonthEvents(m, table, active_keys(day, ev_user, users.is_test))
 
 
-def iter_events(p: Params, users: Users) -> Iterator[tuple[Month, pa.Table]]:
-    rate = session_rate(p, users)
-    for m in months(p):
-        yield m, build_month(p, users, rate, m)
+def active_keys(day: np.ndarray, user: np.ndarray, is_test: np.ndarray) -> np.ndarray:
+    """Sorted distinct ``day * len(is_test) + user`` over events of non-test users (``user`` is
+    an index into the users, < 0 when logged out; ``day`` counts from the epoch)."""
+    n = len(is_test)
+    keep = user >= 0
+    keep[keep] = ~is_test[user[keep]]
+    d, u = day[keep].astype(np.int64), user[keep].astype(np.int64)
+    if not len(d):
+        return np.zeros(0, dtype=np.int64)
+    first = int(d.min())
+    span = int(d.max()) - first + 1
+    if span * n > 1 << 28:  # not one month's worth: no bitmap
+        return np.unique(d * n + u)
+    seen = np.zeros(span * n, dtype=bool)
+    seen[(d - first) * n + u] = True
+    return np.flatnonzero(seen) + first * n
+
+
+class EventMonths:
+    """The event months in month order (iterate once); built in ``workers`` processes when
+    > 1, which start at once and stay a few months ahead of the reader. Each worker hands a
+    month over as an Arrow IPC file in ``scratch`` (a temporary folder when None), which the
+    reader maps without a copy and deletes. Use as a context manager (stops the workers)."""
+
+    def __init__(
+        self, p: Params, users: Users, workers: int = 1, scratch: Path | None = None
+    ) -> None:
+        self.p, self.users = p, users
+        self.rate = session_rate(p, users)
+        self.todo = deque(months(p))
+        self.pending: deque[Future[tuple[Month, Path, np.ndarray]]] = deque()
+        self.pool: ProcessPoolExecutor | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workers <= 1 or len(self.todo) <= 1:
+            return
+        if scratch is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="prometheus-events-")
+            scratch = Path(self._tmp.name)
+        self.scratch = scratch
+        self.ahead = workers + 1
+        # spawn, not fork: the parent may have DuckDB and Arrow threads running
+        slim = dataclasses.replace(users, table=users.table.schema.empty_table())
+        self.pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(self.todo)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(p, slim, self.rate),
+        )
+        self._submit()
+
+    def _submit(self) -> None:
+        assert self.pool is not None
+        while self.todo and len(self.pending) < self.ahead:
+            m = self.todo.popleft()
+            path = self.scratch / f"events-{m.index:04d}.arrow"
+            self.pending.append(self.pool.submit(_build_to_file, m, path))
+
+    def __iter__(self) -> Iterator[MonthEvents]:
+        if self.pool is None:
+            while self.todo:
+                yield build_month(self.p, self.users, self.rate, self.todo.popleft())
+            return
+        while self.pending:
+            m, path, active = self.pending.popleft().result()
+            self._submit()
+            table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+            os.unlink(path)  # the mapping stays valid until the table is released
+            yield MonthEvents(m, table, active)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            for f in self.scratch.glob("events-*.arrow"):
+                f.unlink(missing_ok=True)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> EventMonths:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_events(p: Params, users: Users, workers: int = 1) -> Iterator[MonthEvents]:
+    """The months in order (see :class:`EventMonths`)."""
+    with EventMonths(p, users, workers) as months_:
+        yield from months_
+
+
+_WORKER: tuple[Params, Users, np.ndarray] | None = None
+
+
+def _init_worker(p: Params, users: Users, rate: np.ndarray) -> None:
+    global _WORKER
+    _WORKER = (p, users, rate)
+
+
+def _build_to_file(m: Month, path: Path) -> tuple[Month, Path, np.ndarray]:
+    assert _WORKER is not None
+    p, users, rate = _WORKER
+    built = build_month(p, users, rate, m)
+    with pa.OSFile(str(path), "wb") as f, pa.ipc.new_file(f, built.table.schema) as w:
+        w.write_table(built.table)
+    return m, path, built.active

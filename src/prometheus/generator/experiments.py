@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .columns import labels, timestamps, uniform_us
+from .columns import arrow, labels, timestamps, uniform_us
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, Params
 from .users import Users
 
@@ -45,8 +45,8 @@ def build_assignments(p: Params, users: Users) -> pa.Table:
         parts.append(
             pa.table(
                 {
-                    "experiment_id": pa.repeat(pa.scalar(exp_id, pa.string()), len(idx)),
-                    "user_id": users.user_id.take(pa.array(idx, pa.int64())),
+                    "experiment_id": labels((exp_id,), np.zeros(len(idx), dtype=np.int64)),
+                    "user_id": users.user_id.take(arrow(idx.astype(np.int64))),
                     "variant": labels(variants, variant),
                     "assigned_at": timestamps(at),
                     "_loaded_at": timestamps(

@@ -17,7 +17,16 @@ import numpy as np
 import pyarrow as pa
 
 from .catalog import Catalog
-from .columns import KEEP_RATE, ids, labels, money, timestamps, uniform_us, weekday_keep
+from .columns import (
+    KEEP_RATE,
+    arrow,
+    ids,
+    labels,
+    money,
+    timestamps,
+    uniform_us,
+    weekday_keep,
+)
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC, Params
 from .users import CURRENCIES, Users
 
@@ -74,7 +83,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     orders = pa.table(
         {
             "order_id": order_id,
-            "user_id": users.user_id.take(pa.array(uidx)),
+            "user_id": users.user_id.take(arrow(uidx)),
             "ordered_at": timestamps(at),
             "status": labels(STATUSES, status),
             "currency": labels(CURRENCIES, cur),
@@ -105,12 +114,12 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     order_items = pa.table(
         {
             "order_item_id": ids("oi_", np.arange(1, len(oidx) + 1), 9),
-            "order_id": order_id.take(pa.array(oidx)),
+            "order_id": order_id.take(arrow(oidx)),
             "product_id": ids("p_", prod + 1, 5),
-            "quantity": pa.array(qty.astype(np.int32)),
+            "quantity": arrow(qty.astype(np.int32)),
             "unit_price": money(price),
             "discount_amount": money(disc),
-            "_loaded_at": order_loaded.take(pa.array(oidx)),
+            "_loaded_at": order_loaded.take(arrow(oidx)),
         }
     )
     order_net = np.bincount(oidx, weights=net_line, minlength=n).astype(np.int64)
@@ -136,7 +145,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     payments = pa.table(
         {
             "payment_id": ids("pay_", np.arange(1, len(p_order) + 1), 8),
-            "order_id": order_id.take(pa.array(p_order)),
+            "order_id": order_id.take(arrow(p_order)),
             "paid_at": timestamps(p_at),
             "status": labels(("failed", "captured"), p_status),
             "amount": money(total[p_order]),
@@ -161,7 +170,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     refunds = pa.table(
         {
             "refund_id": ids("r_", np.arange(1, len(r_idx) + 1), 7),
-            "order_id": order_id.take(pa.array(r_idx)),
+            "order_id": order_id.take(arrow(r_idx)),
             "refunded_at": timestamps(r_at),
             "amount": money(r_amount),
             "reason": labels(REFUND_REASONS, reason, rng.random(len(r_idx)) < NULL_REASON),

@@ -1,12 +1,15 @@
 """Orchestration: build the clean tables, derive finance/analytics, apply defects, write.
 
 Order: users, catalog, fx, orders, experiments (in memory) -> events streamed month by
-month into the temporary output (active-user pairs collected on the way) -> ledger,
-filings and active_user_counts in DuckDB -> defects -> write everything -> swap in.
+month into the temporary output (built in ``workers`` processes, written in month order;
+active-user pairs collected on the way) -> ledger and filings in DuckDB, active_user_counts
+from the pairs -> defects -> write everything -> swap in.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -14,28 +17,42 @@ from pathlib import Path
 from typing import TextIO
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import GENERATOR_VERSION
 from .catalog import build_catalog
 from .contract import TABLES
 from .defects import apply_events, apply_tables, resolve, schema_changes
-from .events import iter_events
+from .events import EventMonths
 from .experiments import build_assignments
 from .fx import build_fx
 from .ledger import ActiveUsers, build_ledger
 from .orders import build_orders
 from .params import Params
-from .users import build_users
-from .writer import AtomicOutput
+from .users import Users, build_users
+from .writer import AtomicOutput, write_parquet
 
 EVENTS_KEY = "events/events"
 
 
+def default_workers() -> int:
+    """Processes building event months: min(2, CPUs)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that ended (event workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Progress:
+    """One line per step on ``stream``: rows, wall seconds and CPU seconds (all processes)."""
+
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
         self.t0 = time.perf_counter()
+        self.cpu0 = self.cpu = cpu_seconds()
 
     def timed(self, key: str, fn: Callable[[], pa.Table]) -> pa.Table:
         t = time.perf_counter()
@@ -43,19 +60,33 @@ class Progress:
         self.line(key, table.num_rows, time.perf_counter() - t)
         return table
 
-    def line(self, key: str, rows: int, seconds: float) -> None:
+    def line(self, key: str, rows: int, seconds: float, since_start: bool = False) -> None:
+        """``since_start``: CPU since the start, else since the previous line."""
         if self.stream is not None:
+            now = cpu_seconds()
+            cpu = now - (self.cpu0 if since_start else self.cpu)
+            self.cpu = now
             print(
-                f"generate: {key:<34} {rows:>12,} rows {seconds:7.2f}s",
+                f"generate: {key:<34} {rows:>12,} rows {seconds:7.2f}s  cpu {cpu:6.2f}s",
                 file=self.stream,
                 flush=True,
             )
 
 
 def build_memory_tables(p: Params, progress: Progress):  # type: ignore[no-untyped-def]
+    users = timed_users(p, progress)
+    return users, build_other_tables(p, users, progress)
+
+
+def timed_users(p: Params, progress: Progress) -> Users:
     t = time.perf_counter()
     users = build_users(p)
     progress.line("app/users", users.table.num_rows, time.perf_counter() - t)
+    return users
+
+
+def build_other_tables(p: Params, users: Users, progress: Progress) -> dict[str, pa.Table]:
+    """Every in-memory table (users included) but the derived finance/analytics ones."""
     t = time.perf_counter()
     catalog = build_catalog(p)
     progress.line("app/products", catalog.products.num_rows, time.perf_counter() - t)
@@ -78,29 +109,39 @@ def build_memory_tables(p: Params, progress: Progress):  # type: ignore[no-untyp
         "finance/fx_rates": fx_table,
         "finance/product_costs": catalog.product_costs,
     }
-    return users, tables
+    return tables
 
 
-def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[str, object]:
-    """Write all contract tables below ``out`` atomically; return the _generation.json data."""
+def generate(
+    p: Params, out: Path, stderr: TextIO | None = sys.stderr, workers: int | None = None
+) -> dict[str, object]:
+    """Write all contract tables below ``out`` atomically; return the _generation.json data.
+
+    ``workers``: processes building event months (default :func:`default_workers`); the
+    output does not depend on it."""
+    workers = default_workers() if workers is None else workers
     defects = resolve(p.defects)
     progress = Progress(stderr)
     counts: dict[str, int] = {}
     with AtomicOutput(out) as w:
-        users, tables = build_memory_tables(p, progress)
-        active = ActiveUsers(users.table)
+        users = timed_users(p, progress)
+        active = ActiveUsers(users.table.num_rows)
         events = w.stream(EVENTS_KEY)
         try:
-            t = time.perf_counter()
-            for m, chunk in iter_events(p, users):
-                active.add(chunk)
-                events.write(apply_events(chunk, m.index, defects, p))
+            # the workers start on the first months while the other tables are built
+            with EventMonths(p, users, workers, w.scratch()) as event_months:
+                tables = build_other_tables(p, users, progress)
+                t = time.perf_counter()
+                for month in event_months:
+                    active.add(month.active)
+                    events.write(apply_events(month.table, month.month.index, defects, p))
+                    del month
         finally:
             events.close()
         progress.line(EVENTS_KEY, events.rows, time.perf_counter() - t)
         counts[EVENTS_KEY] = events.rows
         t = time.perf_counter()
-        ledger, filings = build_ledger(p, tables)
+        ledger, filings = build_ledger(p, tables, w.scratch())
         tables["finance/ledger_entries"] = ledger
         tables["finance/filings"] = filings
         tables["analytics/active_user_counts"] = active.table(p)
@@ -116,7 +157,7 @@ def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[s
             if spec.key == EVENTS_KEY:
                 continue
             if spec.key in relaxed:  # a schema-change defect: not held to the contract
-                pq.write_table(tables[spec.key].replace_schema_metadata(None), w.path(spec.key))
+                write_parquet(tables[spec.key].replace_schema_metadata(None), w.path(spec.key))
             else:
                 w.write(spec.key, tables[spec.key])
             counts[spec.key] = tables[spec.key].num_rows
@@ -130,5 +171,5 @@ def generate(p: Params, out: Path, stderr: TextIO | None = sys.stderr) -> dict[s
         progress.line(
             "write other tables", sum(counts.values()) - events.rows, time.perf_counter() - t
         )
-    progress.line("total", sum(counts.values()), time.perf_counter() - progress.t0)
+    progress.line("total", sum(counts.values()), time.perf_counter() - progress.t0, True)
     return meta

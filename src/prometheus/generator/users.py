@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .columns import ids, labels, timestamps, uniform_us
+from .columns import arrow, ids, labels, timestamps, uniform_us
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, Params
 
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
@@ -59,6 +59,11 @@ class Users:
         return (self.bound_us - self.signup_us) / US_PER_DAY
 
 
+def user_ids(index: np.ndarray) -> pa.Array:
+    """The user_id of the users at these row indexes (0-based)."""
+    return ids("u_", np.asarray(index, dtype=np.int64) + 1, 7)
+
+
 def build_users(p: Params) -> Users:
     rng = p.rng("app/users")
     n = p.count(USERS_AT_SCALE_1, minimum=20)
@@ -89,14 +94,14 @@ def build_users(p: Params) -> Users:
     loaded = uniform_us(rng, last_change + 5 * US_PER_MIN, last_change + 6 * US_PER_HOUR)
     loaded = np.minimum(loaded, p.extraction_us)
 
-    user_id = ids("u_", np.arange(1, n + 1), 7)
+    user_id = user_ids(np.arange(n))
     table = pa.table(
         {
             "user_id": user_id,
             "signed_up_at": timestamps(signup),
             "country": labels([c[0] for c in COUNTRIES], country, country_null),
             "acquisition_channel": labels(CHANNELS, channel, channel_null),
-            "is_test_account": pa.array(is_test),
+            "is_test_account": arrow(is_test),
             "deleted_at": timestamps(deleted_at, ~deleted),
             "_loaded_at": timestamps(loaded),
         }

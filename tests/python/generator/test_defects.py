@@ -93,11 +93,11 @@ def test_hooks_apply_deterministically():
 @pytest.fixture(scope="module")
 def clean() -> tuple[T, list[tuple[int, pa.Table]]]:
     users, tables = build_memory_tables(CI, Progress(None))
-    active = ActiveUsers(users.table)
+    active = ActiveUsers(users.table.num_rows)
     chunks = []
-    for m, chunk in iter_events(CI, users):
-        active.add(chunk)
-        chunks.append((m.index, chunk))
+    for month in iter_events(CI, users):
+        active.add(month.active)
+        chunks.append((month.month.index, month.table))
     ledger, filings = build_ledger(CI, tables)
     tables["finance/ledger_entries"] = ledger
     tables["finance/filings"] = filings

@@ -21,7 +21,7 @@
 
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
 
     select * from {{ source('events', 'events') }}
     {%- if since %}
@@ -32,7 +32,7 @@ source as (
 
 ),
 
-renamed as (
+renamed as {{ cte_not_materialized() }} (
 
     select
         cast(event_id as {{ dbt.type_string() }}) as event_id,
@@ -51,47 +51,46 @@ renamed as (
 
 -- event_ids delivered more than once in this batch (~0.3 %): only those go
 -- through the window below. A window over every delivery held the whole
--- clickstream in one sort and ran out of memory at scale 10; this aggregate
--- keeps one key per event and spills (docs/performance.md).
+-- clickstream in one sort (out of memory at scale 10); this aggregate keeps
+-- one 64-bit fingerprint per event, and a fingerprint collision only sends
+-- a few more rows through the exact window (docs/performance.md).
 redelivered as (
 
-    select event_id
+    select {{ fingerprint('cast(event_id as ' ~ dbt.type_string() ~ ')') }} as event_fingerprint
 
-    from renamed
-    group by event_id
+    from source
+    group by 1
     having count(*) > 1
 
 ),
 
-single_deliveries as (
+flagged as {{ cte_not_materialized() }} (
 
-    select renamed.*
+    select
+        renamed.*,
+        -- rows without an event_id are one partition, as before (a defect: tested)
+        (
+            redelivered.event_fingerprint is not null
+            or renamed.event_id is null
+        ) as is_redelivered
 
     from renamed
     left join redelivered
-        on renamed.event_id = redelivered.event_id
-    where
-        redelivered.event_id is null
-        and renamed.event_id is not null
+        on {{ fingerprint('renamed.event_id') }} = redelivered.event_fingerprint
 
 ),
 
 ranked_redeliveries as (
 
     select
-        renamed.*,
+        *,
         row_number() over (
-            partition by renamed.event_id
-            order by renamed.received_at, renamed._loaded_at
+            partition by event_id
+            order by received_at, _loaded_at
         ) as delivery_number
 
-    from renamed
-    left join redelivered
-        on renamed.event_id = redelivered.event_id
-    -- rows without an event_id are one partition, as before (a defect: tested)
-    where
-        redelivered.event_id is not null
-        or renamed.event_id is null
+    from flagged
+    where is_redelivered
 
 ),
 
@@ -108,7 +107,8 @@ first_deliveries as (
         platform,
         _loaded_at
 
-    from single_deliveries
+    from flagged
+    where not is_redelivered
 
     union all
 

@@ -32,7 +32,8 @@
 
 with
 
-checked as (
+-- read twice (the totals, the failing rows): inlined, never materialised
+checked as {{ cte_not_materialized() }} (
 
     select
         *,
@@ -56,14 +57,27 @@ checked as (
 
 ),
 
+-- an aggregate, not a window over every row: a window kept all columns of
+-- all rows (390 s on the 100M-row event table at scale 10)
+totals as (
+
+    select
+        sum(case when is_valid then 0 else 1 end)
+        / cast(count(*) as {{ type_double() }}) as failing_rate
+
+    from checked
+
+),
+
 rated as (
 
     select
-        *,
-        sum(case when is_valid then 0 else 1 end) over ()
-        / cast(count(*) over () as {{ type_double() }}) as failing_rate
+        checked.*,
+        totals.failing_rate
 
     from checked
+    cross join totals
+    where not checked.is_valid
 
 )
 
@@ -76,6 +90,5 @@ select
     {%- endif %}
 
 from rated
-where not is_valid
 
 {% endtest %}

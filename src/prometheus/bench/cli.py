@@ -227,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
             "python": platform.python_version(),
         },
         "settings": {
-            "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "6GB"),
+            "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "4GB"),
             "threads": env.get("PROMETHEUS_DBT_THREADS", "2"),
             "events_lookback_days": 3,
         },

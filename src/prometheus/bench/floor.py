@@ -195,7 +195,7 @@ def run_floor(manifest_path: Path, duckdb_path: Path, settings: Mapping[str, str
 def profile_settings(env: Mapping[str, str]) -> dict[str, str]:
     """The DuckDB settings profiles.yml gives the dbt connection."""
     return {
-        "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "6GB"),
+        "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "4GB"),
         "temp_directory": env.get("PROMETHEUS_DUCKDB_TEMP_DIR", "warehouse/tmp"),
         "preserve_insertion_order": "false",
     }

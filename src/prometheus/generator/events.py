@@ -16,6 +16,8 @@ identical results; they are always handed out in month order.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import datetime as dt
 import multiprocessing
@@ -268,11 +270,28 @@ def iter_events(p: Params, users: Users, workers: int = 1) -> Iterator[MonthEven
 
 
 _WORKER: tuple[Params, Users, np.ndarray] | None = None
+WORKER_NICE = 10
 
 
 def _init_worker(p: Params, users: Users, rate: np.ndarray) -> None:
     global _WORKER
     _WORKER = (p, users, rate)
+    _keep_freed_memory()
+    # The parent writes the months in order and is the bottleneck: it goes first when the
+    # CPUs are short; the workers build ahead with what is left.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
+
+
+def _keep_freed_memory() -> None:
+    """glibc: reuse freed memory for the next month's arrays instead of returning it to the
+    kernel and faulting it in again (halves a worker's system time at scale 3)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of free heap
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: arrays up to 32 MiB from the heap
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _build_to_file(m: Month, path: Path) -> tuple[Month, Path, np.ndarray]:

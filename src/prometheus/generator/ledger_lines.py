@@ -359,15 +359,15 @@ def _booked_lines(tables: dict[str, pa.Table]) -> BookedLines:
     order_index = Index(o_num)
     n_orders = len(o_num)
     item_order = order_index.rows(io_num)
+    del io_num
     ok = item_order >= 0
     ok[ok] = booked_order[item_order[ok]]
     line_item = np.flatnonzero(ok)
     line_order = item_order[line_item]
-    qty = _ints(items["quantity"])
-    line_net = (
-        qty[line_item] * _ints(items["unit_price"])[line_item]
-        - _ints(items["discount_amount"])[line_item]
-    )
+    del item_order, ok
+    qty = _ints(items["quantity"], np.int32)
+    line_net = qty[line_item].astype(np.int64) * _ints(items["unit_price"])[line_item]
+    line_net -= _ints(items["discount_amount"])[line_item]
     order_net = _group_sum(line_order, line_net, n_orders)
     line_count = np.bincount(line_order, minlength=n_orders).astype(np.int64)
 

@@ -102,6 +102,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     p0 = rng.choice(n_prod, size=n, p=catalog.popularity)
     step = rng.integers(1, max(2, (n_prod - 1) // 7 + 1), n)
     prod = (p0[oidx] + pos * step[oidx]) % n_prod
+    del first, pos, p0, step  # line-sized arrays: free them as soon as they are used
     qty = np.minimum(1 + rng.poisson(0.35, len(oidx)), 10)
     price = catalog.price_cents[prod, cur[oidx]]
     gross = qty * price
@@ -111,6 +112,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
         0,
     ).astype(np.int64)
     net_line = gross - disc
+    del gross
     order_items = pa.table(
         {
             "order_item_id": ids("oi_", np.arange(1, len(oidx) + 1), 9),
@@ -122,7 +124,9 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
             "_loaded_at": order_loaded.take(arrow(oidx)),
         }
     )
+    del prod, qty, price, disc, order_loaded
     order_net = np.bincount(oidx, weights=net_line, minlength=n).astype(np.int64)
+    del oidx, net_line
 
     # --- payments ------------------------------------------------------------------------
     total = order_net + shipping

@@ -39,8 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         default=None,
-        help="processes building event months (default: min(2, CPUs)); "
-        "the output does not depend on it",
+        help="threads building event months and writing tables (default: min(2, CPUs), "
+        "less the CPUs busy with other jobs); the output does not depend on it",
     )
 
 

@@ -1,7 +1,7 @@
 """Orchestration: build the clean tables, derive finance/analytics, apply defects, write.
 
 Order: users, catalog, fx, orders, experiments (in memory) -> events streamed month by
-month into the temporary output (built in ``workers`` processes, written in month order;
+month into the temporary output (built in ``workers`` threads, written in month order;
 active-user pairs collected on the way) -> ledger and filings in DuckDB, active_user_counts
 from the pairs -> defects -> write everything -> swap in.
 """
@@ -46,19 +46,26 @@ def release_memory() -> None:
 
 
 def default_workers() -> int:
-    """Processes building event months: min(2, CPUs)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """Threads building event months: min(2, CPUs) less the CPUs other jobs keep busy (the
+    1-minute load average). On a shared 2-core machine a second builder only adds work
+    (~15% more CPU) when there is no idle core for it."""
+    cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(2, cpus - int(busy + 0.5)))
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and of its children that ended (event workers)."""
+    """CPU time of this process (all its threads) and of its children that ended."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class Progress:
-    """One line per step on ``stream``: rows, wall seconds and CPU seconds (all processes)."""
+    """One line per step on ``stream``: rows, wall seconds and CPU seconds (all threads)."""
 
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
@@ -128,7 +135,7 @@ def generate(
 ) -> dict[str, object]:
     """Write all contract tables below ``out`` atomically; return the _generation.json data.
 
-    ``workers``: processes building event months and threads writing the other tables
+    ``workers``: threads building event months and writing the other tables
     (default :func:`default_workers`); the output does not depend on it."""
     workers = default_workers() if workers is None else workers
     defects = resolve(p.defects)
@@ -140,7 +147,7 @@ def generate(
         events = w.stream(EVENTS_KEY)
         try:
             # the workers start on the first months while the other tables are built
-            with EventMonths(p, users, workers, w.scratch()) as event_months:
+            with EventMonths(p, users, workers) as event_months:
                 tables = build_other_tables(p, users, progress)
                 release_memory()
                 t = time.perf_counter()

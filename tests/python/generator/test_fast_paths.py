@@ -1,5 +1,5 @@
-"""The generator's fast paths give exactly what the plain ones give: parallel event months,
-the numpy-joined ledger lines, fixed-width ids, the active-user bitmap."""
+"""The generator's fast paths give exactly what the plain ones give: event months built in
+threads, the numpy-joined ledger lines, fixed-width ids, the active-user bitmap."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from prometheus.generator.contract import TABLES
 from prometheus.generator.events import active_keys
 from prometheus.generator.ledger_lines import booked_lines
 from prometheus.generator.params import Params
-from prometheus.generator.pipeline import Progress, build_memory_tables, generate
+from prometheus.generator.pipeline import Progress, build_memory_tables, default_workers, generate
 
 TINY = Params(scale=0.01, seed=5, start=dt.date(2024, 1, 1), end=dt.date(2024, 6, 30))
 
@@ -31,8 +31,19 @@ def test_one_and_two_workers_write_identical_tables(tmp_path):
         b = pq.read_table(two / f"{t.key}.parquet")
         assert a.schema == b.schema and a.equals(b), t.key
     assert (one / "_generation.json").read_text() == (two / "_generation.json").read_text()
-    # the workers' hand-over files and DuckDB's spill folder are gone
-    assert not [p for p in two.rglob("*") if p.name.startswith(".") or p.suffix == ".arrow"]
+    # DuckDB's spill folder is gone
+    assert not [p for p in two.rglob("*") if p.name.startswith(".")]
+
+
+def test_default_workers_leave_busy_cpus_alone(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert default_workers() == 2
+    monkeypatch.setattr("os.getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert default_workers() == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert default_workers() == 1
 
 
 def test_two_workers_with_an_events_defect(tmp_path):

@@ -199,8 +199,8 @@ class EventMonths:
     Arrow do the work with the GIL released; each month has its own random generator, so
     the results do not depend on the threads. Use as a context manager (stops the threads).
 
-    Threads rather than processes: at scale 10 a process pool cost ~45% more CPU (handing
-    400 MB months over, faulting in fresh memory) and 2 GB more memory per worker."""
+    Threads rather than processes: worker processes cost ~45% more CPU at scale 3 (handing
+    the months over, faulting in fresh memory) and ~1.6 GB more memory each at scale 10."""
 
     def __init__(self, p: Params, users: Users, workers: int = 1) -> None:
         self.p, self.users = p, users

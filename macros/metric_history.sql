@@ -26,7 +26,9 @@
 
 with
 {% for model_name, cte_name in imports.items() %}
-{{ cte_name }} as (
+{#- read by several grains: inlined, so each reads only the recomputed days
+    (materialised, it copied the whole event table first: 163 s at scale 10) #}
+{{ cte_name }} as {{ cte_not_materialized() }} (
 
     select * from {{ ref(model_name) }}
 

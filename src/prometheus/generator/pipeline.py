@@ -54,23 +54,18 @@ def reuse_freed_memory() -> Iterator[None]:
     """glibc: serve even large arrays from one heap and keep what is freed, so that each
     event month reuses the last one's memory instead of faulting in fresh pages (at scale
     10 a month's arrays are 40-200 MB, above glibc's mmap threshold; fresh pages cost more
-    system time than the month's numpy work when the machine's memory is full of cache).
-    Arrow allocates from the same heap meanwhile: its mimalloc pool hands freed pages back
-    too. Building and writing the last 4 scale-10 months: 40 -> 29 CPU-s (sys 15 -> 5).
-    Defaults are restored, and the heap trimmed, after."""
+    system time than the month's numpy work when the machine's memory is full of cache:
+    -30% CPU on the last 3 months). Defaults are restored, and the heap trimmed, after."""
     libc = _libc()
     if libc is None:
         yield
         return
-    arrow_pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
     libc.mallopt(M_ARENA_MAX, 1)  # builder threads too: no mmap'd arenas, which could not grow
     libc.mallopt(M_MMAP_MAX, 0)
     libc.mallopt(M_TRIM_THRESHOLD, 1 << 40)
     try:
         yield
     finally:
-        pa.set_memory_pool(arrow_pool)
         libc.mallopt(M_MMAP_MAX, 65536)
         libc.mallopt(M_TRIM_THRESHOLD, 128 * 1024)
         libc.malloc_trim(0)

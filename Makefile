@@ -11,7 +11,7 @@ test:           ## every check (what CI runs)
 
 lint:
 	uv run ruff check src tests/python
-	uv run sqlfluff lint models analyses snapshots tests --processes 2
+	uv run sqlfluff lint models analyses snapshots data-tests --processes 2
 
 generate:
 	uv run prometheus generate --scale $(SCALE)

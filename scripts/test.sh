@@ -25,7 +25,7 @@ uv run ruff format --check src tests/python
 uv run mypy src
 
 echo "==> sqlfluff lint (dbt templater, duckdb dialect)"
-uv run sqlfluff lint models analyses snapshots tests --processes 2
+uv run sqlfluff lint models analyses snapshots data-tests --processes 2
 
 echo "==> dbt build on a small generated dataset"
 uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"

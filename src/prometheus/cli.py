@@ -1,4 +1,4 @@
-"""`prometheus` command line: one sub-command per module, loaded lazily.
+"""`prometheus` command line: one sub-command per module, imported only when it runs.
 
 Each sub-command lives in its own module, which exposes
 ``add_arguments(parser)`` and ``run(args) -> int``. Adding a command means
@@ -11,6 +11,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from prometheus import logs
+from prometheus.errors import CliError
 
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -25,24 +28,43 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class CliError(Exception):
-    """A user-facing error: printed without a traceback, exit code 2."""
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The first argument that names a command (options before it are the top level's)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="prometheus", description=__doc__.splitlines()[0])
+def build_parser(
+    argv: Sequence[str] = (),
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser; only the module of the command named in ``argv`` is imported."""
+    doc = (__doc__ or "prometheus").splitlines()[0]
+    parser = argparse.ArgumentParser(prog="prometheus", description=doc, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = _chosen_command(argv)
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command_parser)
-        command_parser.set_defaults(_run=module.run)
-    return parser
+        command_parser = sub.add_parser(
+            name, help=help_text, description=help_text, allow_abbrev=False
+        )
+        parsers[name] = command_parser
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command_parser)
+            command_parser.set_defaults(_run=module.run)
+    return parser, parsers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, parsers = build_parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # an unknown option belongs to the sub-command: show its usage, not the top level's
+        parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    logs.setup(args.command)
     try:
         return int(args._run(args))
     except CliError as exc:
@@ -51,8 +73,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m prometheus.cli` runs this file as __main__: use the imported
-    # module, so a command's `prometheus.cli.CliError` is the one caught here
-    from prometheus.cli import main as imported_main
-
-    sys.exit(imported_main())
+    sys.exit(main())

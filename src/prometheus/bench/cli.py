@@ -33,7 +33,7 @@ from pathlib import Path
 
 from prometheus.bench import results
 from prometheus.bench.results import Step
-from prometheus.cli import CliError
+from prometheus.errors import CliError
 
 DEFAULT_ROOT = Path("build/bench")
 

@@ -29,7 +29,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prometheus.cli import CliError
 from prometheus.daily.plan import (
     StateError,
     fresher_sources,
@@ -37,6 +36,7 @@ from prometheus.daily.plan import (
     read_max_loaded_at,
     window_starts,
 )
+from prometheus.errors import CliError
 
 SOURCES = "sources.json"
 

@@ -57,7 +57,7 @@ def parse_workers(text: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prometheus.cli import CliError
+    from prometheus.errors import CliError
 
     today = dt.datetime.now(dt.UTC).date()
     out = Path(args.out or os.environ.get("PROMETHEUS_RAW_DIR") or DEFAULT_OUT)

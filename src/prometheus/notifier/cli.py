@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prometheus import artifacts
-from prometheus.cli import CliError
+from prometheus.errors import CliError
 from prometheus.notifier import ownership, routing, schedules, stored_failures
 from prometheus.notifier.channels import CHANNELS, ChannelConfigError, Channels
 from prometheus.notifier.delivery import Destination, RetryPolicy, deliver, exit_code

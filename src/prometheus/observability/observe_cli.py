@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from prometheus.artifacts import ArtifactError, TargetArtifacts, load_target
-from prometheus.cli import CliError
+from prometheus.errors import CliError
 from prometheus.observability import history
 
 EXIT_STORE_FAILED = 3

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from prometheus.cli import CliError
+from prometheus.errors import CliError
 from prometheus.observability import history
 
 

@@ -1,16 +1,15 @@
-"""Every generic test in tests/generic/ against literal rows, with known outcomes.
+"""Every generic test in data-tests/generic/ against literal rows, with known outcomes.
 
 `project/` is a tiny dbt project whose models are literal rows and whose
 YAML applies the generic tests in named cases: `expect_pass__...`,
-`expect_fail__...` and `expect_warn__...`. Its files carry an `.in` suffix
-because the main project's test path (`tests/`) would otherwise read its
-`.sql` as singular tests and its `.yml` as the main project's properties.
+`expect_fail__...` and `expect_warn__...`. It lies outside the main
+project's `test-paths` (`data-tests/`), so the main project never reads it.
 
 The fixture mirrors the repository layout in a temporary directory (the
-project copied without the suffixes; `tests/generic` and `macros` linked to
-the real ones, so the project's `macro-paths` of `../../../../tests/generic`
-and `../../../../macros` resolve), runs one `dbt build`, and the tests read
-its run_results.json and manifest.json.
+project copied; `data-tests/generic` and `macros` linked to the real ones,
+so the project's `macro-paths` of `../../../../data-tests/generic` and
+`../../../../macros` resolve), runs one `dbt build`, and the tests read its
+run_results.json and manifest.json.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[2]
 PROJECT_SRC = HERE / "project"
 PROJECT_REL = PROJECT_SRC.relative_to(REPO_ROOT)
-GENERIC_DIR = REPO_ROOT / "tests" / "generic"
+GENERIC_DIR = REPO_ROOT / "data-tests" / "generic"
 DBT_TIMEOUT_S = 300
 
 # prefix of a case's name -> the status run_results.json must report
@@ -58,18 +57,16 @@ class Build:
 
 
 def mirror_project(root: Path) -> Path:
-    """Copy project/ under root at its repo path, dropping `.in`; link generic tests and macros."""
+    """Copy project/ under root at its repo path; link the generic tests and macros."""
     project = root / PROJECT_REL
     for source in PROJECT_SRC.rglob("*"):
         if source.is_dir():
             continue
-        relative = source.relative_to(PROJECT_SRC)
-        if relative.suffix == ".in":
-            relative = relative.with_suffix("")
-        target = project / relative
+        target = project / source.relative_to(PROJECT_SRC)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    (root / "tests" / "generic").symlink_to(GENERIC_DIR, target_is_directory=True)
+    (root / "data-tests").mkdir()
+    (root / "data-tests" / "generic").symlink_to(GENERIC_DIR, target_is_directory=True)
     (root / "macros").symlink_to(REPO_ROOT / "macros", target_is_directory=True)
     return project
 
@@ -172,11 +169,11 @@ def test_generic_test_has_pass_and_fail_cases(build: Build, generic_test: str) -
         outcomes[case.generic_test].add(case.name.split("__", 1)[0])
     assert {"expect_pass", "expect_fail"} <= outcomes[generic_test], (
         f"{generic_test} needs at least one expect_pass and one expect_fail case "
-        f"in {PROJECT_REL}/models/_cases.yml.in (has {sorted(outcomes[generic_test])})"
+        f"in {PROJECT_REL}/models/_cases.yml (has {sorted(outcomes[generic_test])})"
     )
 
 
 def test_generic_tests_are_documented() -> None:
     documented = (GENERIC_DIR / "_generic_tests.yml").read_text()
     missing = [name for name in generic_test_names() if f"name: test_{name}\n" not in documented]
-    assert not missing, f"no entry in tests/generic/_generic_tests.yml for {missing}"
+    assert not missing, f"no entry in data-tests/generic/_generic_tests.yml for {missing}"

@@ -31,9 +31,10 @@ echo "==> dbt build on a small generated dataset"
 uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"
 uv run dbt build --vars '{as_of: "2025-01-01T06:00:00"}'
 
-echo "==> governance on the built manifest (dbt-bouncer) and the on-call configuration"
+echo "==> governance on the built manifest: dbt-bouncer, the on-call configuration, the publication gate"
 uv run dbt-bouncer --config-file dbt-bouncer.yml
 uv run prometheus validate-oncall --manifest target/manifest.json
+uv run prometheus check-gates --manifest target/manifest.json
 
 echo "==> pytest"
 uv run pytest

@@ -25,11 +25,14 @@
     row per uncovered key combination: the keys, `n_rows`, `uncovered_weight`,
     `actual` (the model-wide uncovered share), `expected` (the crossed cap)
     and `severity_level` (1 warn, 2 error); nothing when the share is within
-    max_missing_rate and no warn tier is crossed. Tiers: config {fail_calc:
-    "coalesce(max(severity_level), 0)", warn_if: ">=1", error_if: ">=2"}.
+    max_missing_rate and no warn tier is crossed. The tiers are configured by
+    the test itself (fail_calc = the highest severity_level; warn_if >=1,
+    error_if >=2), so a usage needs no config.
     A composite-key, weighted dbt `relationships`.
 -#}
 {% test dq_coverage(model, key_columns=none, reference_model=none, reference_key_columns=none, row_condition=none, reference_row_condition=none, max_missing_rate=0, warn_missing_rate=none, weight_expression=none, column_name=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 {%- set key_columns = key_columns or ([column_name] if column_name else none) -%}
 {%- if not key_columns or reference_model is none -%}

@@ -54,11 +54,14 @@
     `metric_date`, `metric_value`, `baseline`, `spread`, `lower_bound` /
     `upper_bound` (warn band), `score`, `abs_change`, `rel_change`,
     `training_count`, `reason` ('spike'/'drop') and `severity_level`
-    (1 warn, 2 error). Tiers: config {fail_calc: "coalesce(max(severity_level), 0)",
-    warn_if: ">=1", error_if: ">=2"}; without error_sensitivity every
-    anomaly is severity 1, so with that config the test warns.
+    (1 warn, 2 error). The tiers are configured by the test itself (fail_calc =
+    the highest severity_level; warn_if >=1, error_if >=2), so a usage needs
+    no config; without error_sensitivity every anomaly is severity 1, so the
+    test warns.
 -#}
 {% test dq_metric_anomaly(model, value_column=none, date_column='metric_date', group_by=none, row_condition=none, method='zscore', seasonality=none, training_periods=28, min_training_points=14, detection_periods=2, detection_delay=none, sensitivity=3, min_abs_change=0, min_rel_change=0, anomaly_direction='both', error_sensitivity=none, error_min_abs_change=none, error_min_rel_change=none, fill_missing_with_zero=true, column_name=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 {%- set value_column = value_column or column_name -%}
 {%- if value_column is none -%}

@@ -17,12 +17,13 @@
     rate = missing / rows. Returns one row per group over a tier: the group
     keys, `n_rows`, `n_missing`, `actual` (the rate), `expected` (the cap
     that was crossed), `reason` and `severity_level` (1 warn, 2 error).
-    Tiers: config {fail_calc: "coalesce(max(severity_level), 0)",
-    warn_if: ">=1", error_if: ">=2"}. Without that config every returned
-    row counts as a failure, so only set warn_rate together with it.
+    The tiers are configured by the test itself (fail_calc = the highest
+    severity_level; warn_if >=1, error_if >=2), so a usage needs no config.
     Soda's missing_percent / Great Expectations' `mostly` equivalent.
 -#}
 {% test dq_missing_rate(model, column_name, max_rate, group_by=none, row_condition=none, blank_is_missing=false, extra_missing_values=none, min_rows=1, warn_rate=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 with
 

@@ -19,11 +19,14 @@
     the future. Returns one row per failing group: the group keys, `actual`
     (newest timestamp), `expected` (the oldest acceptable newest timestamp
     of the crossed tier), `age_periods`, `n_rows` and `severity_level`
-    (1 warn, 2 error). Tiers: config {fail_calc: "coalesce(max(severity_level), 0)",
-    warn_if: ">=1", error_if: ">=2"}. Mirrors dbt_expectations.expect_row_values_to_have_recent_data
+    (1 warn, 2 error). The tiers are configured by the test itself (fail_calc =
+    the highest severity_level; warn_if >=1, error_if >=2), so a usage needs
+    no config. Mirrors dbt_expectations.expect_row_values_to_have_recent_data
     / dbt_utils.recency, which pass an empty table or future-dated rows.
 -#}
 {% test dq_recency(model, timestamp_column=none, max_age=none, period='hour', group_by=none, row_condition=none, ignore_future=true, warn_max_age=none, column_name=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 {%- set timestamp_column = timestamp_column or column_name -%}
 {%- if timestamp_column is none or max_age is none -%}

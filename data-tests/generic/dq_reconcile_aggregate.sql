@@ -33,13 +33,16 @@
     Returns one row per failing group: the group keys, `actual` (model),
     `expected` (compare), `abs_diff`, `rel_diff`, `status` ('missing in
     model', 'missing in compare', 'null value', 'out of tolerance') and
-    `severity_level` (1 warn, 2 error). Tiers: config {fail_calc:
-    "coalesce(max(severity_level), 0)", warn_if: ">=1", error_if: ">=2"};
-    without tier arguments every returned row is an error. Improves on
+    `severity_level` (1 warn, 2 error). The tiers are configured by the test
+    itself (fail_calc = the highest severity_level; warn_if >=1, error_if
+    >=2), so a usage needs no config; without tier arguments every returned
+    row is an error. Improves on
     dbt_expectations.expect_column_sum_to_equal / equal_expression, which
     inner-join groups and divide by the model side.
 -#}
 {% test dq_reconcile_aggregate(model, expression, compare_model, compare_expression=none, group_by=none, compare_group_by=none, row_condition=none, compare_row_condition=none, abs_tolerance=0, rel_tolerance=none, relative_to='compare', missing_group='fail', null_is_failure=true, warn_abs_tolerance=none, warn_rel_tolerance=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 {%- set keys = group_by or [] -%}
 {%- set compare_keys = compare_group_by or keys -%}

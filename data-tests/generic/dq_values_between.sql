@@ -18,11 +18,14 @@
 
     Returns one row per failing row: all model columns plus `actual` (the
     value), `min_value`, `max_value` (the evaluated bounds), `failing_rate`
-    and `severity_level`. Tiers: config {fail_calc: "coalesce(max(severity_level), 0)",
-    warn_if: ">=1", error_if: ">=2"}; without them every failing row counts.
+    and `severity_level`. The tiers are configured by the test itself (fail_calc
+    = the highest severity_level; warn_if >=1, error_if >=2), so a usage needs
+    no config; without error_rate every failing row is severity 2.
     Mirrors dbt_expectations.expect_column_values_to_be_between.
 -#}
 {% test dq_values_between(model, column_name, min_value=none, max_value=none, strictly=false, row_condition=none, null_is_failure=false, error_rate=none) %}
+{#- tiers: severity_level 1 warns, 2 fails; set here, so no usage can forget them -#}
+{{ config(fail_calc="coalesce(max(severity_level), 0)", warn_if=">=1", error_if=">=2") }}
 
 {%- if min_value is none and max_value is none -%}
     {{ exceptions.raise_compiler_error("dq_values_between: set min_value, max_value or both") }}

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notify": ("prometheus.notifier.cli", "send dbt failures to owners and on-call"),
     "oncall": ("prometheus.notifier.oncall_cli", "print who is on call per pipeline, next weeks"),
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
+    "check-gates": (
+        "prometheus.governance.gates_cli",
+        "check that every blocking test holds back the marts it protects",
+    ),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
     "daily": ("prometheus.daily.cli", "the morning run: build only what new data changed"),

@@ -1,3 +1,7 @@
+{{ config(meta={
+    "gate": "partial",
+    "gate_reason": "it reads the experiment marts, which no investor mart is built from",
+}) }}
 -- Invariant: on every day, an experiment's active users (summed over its variants, each user
 -- being in one variant) never exceed the day's total active users, and no variant has more
 -- active users than assigned users.

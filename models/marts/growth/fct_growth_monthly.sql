@@ -1,7 +1,8 @@
 -- Published for investors: the audited figures of int_growth_monthly_audited,
 -- built only when every blocking test upstream passed; otherwise dbt build
 -- skips this model and the last good table stays (docs/data-quality.md).
--- Tests that read a second model (reconciliations) gate it through these:
+-- Tests that read a second model (reconciliations) gate it through these
+-- (`prometheus check-gates` fails the test command when one is missing):
 -- depends_on: {{ ref('stg_analytics__active_user_counts') }}
 -- depends_on: {{ ref('fct_activity_metrics_daily') }}
 with

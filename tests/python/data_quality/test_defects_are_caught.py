@@ -60,7 +60,7 @@ def warning(test: str, *also: str) -> Expect:
     return Expect({test: "warn"}, False, frozenset(also))
 
 
-RECENCY_EVENTS = "dq_recency_stg_events__events_50___loaded_at__26"
+RECENCY_EVENTS = "stg_events__events_is_fresh"
 EVERY_DAY_EVENTS = "stg_events__events_has_every_day"
 
 EXPECTED: dict[str, Expect] = {
@@ -88,7 +88,7 @@ EXPECTED: dict[str, Expect] = {
     "missing_day": blocking(EVERY_DAY_EVENTS),
     # schema and enums
     "renamed_column": blocking("source_app_orders_matches_the_raw_contract"),
-    "new_platform": warning("accepted_values_stg_events__events_platform__ios__android__web"),
+    "new_platform": warning("stg_events__events_platform_is_known"),
     # values
     "absurd_price": blocking(LEDGER, stg_app__order_items_unit_price_is_plausible="warn"),
     "refund_wrong_sign": blocking("stg_app__refunds_amount_is_positive"),

@@ -1,0 +1,1 @@
+"""Checks of the project's own rules, read from dbt's manifest."""

@@ -93,10 +93,7 @@ user_events as (
     inner join changed_sessions
         on events.session_id = changed_sessions.session_id
     {%- endif %}
-    where
-        not users.is_test_account
-        -- device clocks set in the future are not activity (see the canonical model)
-        and events.occurred_at <= {{ dbt.dateadd('hour', 1, as_of_timestamp()) }}
+    where {{ is_real_user_activity('events', 'users') }}
 
 ),
 

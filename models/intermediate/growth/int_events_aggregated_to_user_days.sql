@@ -78,11 +78,7 @@ user_events as (
     inner join changed_days
         on events.occurred_date = changed_days.occurred_date
     {%- endif %}
-    where
-        not users.is_test_account
-        -- device clocks set in the future (a 2099 default) are not activity;
-        -- stg_events__events_occurred_at_not_in_the_future warns about them
-        and events.occurred_at <= {{ dbt.dateadd('hour', 1, as_of_timestamp()) }}
+    where {{ is_real_user_activity('events', 'users') }}
 
 ),
 

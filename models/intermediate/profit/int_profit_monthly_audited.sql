@@ -115,15 +115,11 @@ final as (
         cast(net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
         cast(cogs_usd as decimal(18, 2)) as cogs_usd,
         cast(refunds_usd as decimal(18, 2)) as refunds_usd,
-        cast(net_revenue_usd - cogs_usd - refunds_usd as decimal(18, 2)) as gross_profit_usd,
         cast(shipping_usd as decimal(18, 2)) as shipping_usd,
         cast(payment_fees_usd as decimal(18, 2)) as payment_fees_usd,
-        cast(
-            net_revenue_usd - cogs_usd - refunds_usd - shipping_usd - payment_fees_usd
-            as decimal(18, 2)
-        ) as contribution_profit_usd,
-        {{ safe_divide('net_revenue_usd - cogs_usd - refunds_usd', 'net_revenue_usd') }}
-            as gross_margin_rate,
+        {{ profit_measures(
+            'net_revenue_usd', 'cogs_usd', 'refunds_usd', 'shipping_usd', 'payment_fees_usd'
+        ) }},
         coalesce({{ safe_divide('complete_input_rows', 'input_rows') }}, 1.0)
             as input_completeness_rate
 

@@ -55,21 +55,12 @@ final as (
         cast(by_quarter.net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
         cast(by_quarter.cogs_usd as decimal(18, 2)) as cogs_usd,
         cast(by_quarter.refunds_usd as decimal(18, 2)) as refunds_usd,
-        cast(
-            by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd
-            as decimal(18, 2)
-        ) as gross_profit_usd,
         cast(by_quarter.shipping_usd as decimal(18, 2)) as shipping_usd,
         cast(by_quarter.payment_fees_usd as decimal(18, 2)) as payment_fees_usd,
-        cast(
-            by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd
-            - by_quarter.shipping_usd - by_quarter.payment_fees_usd
-            as decimal(18, 2)
-        ) as contribution_profit_usd,
-        {{ safe_divide(
-            'by_quarter.net_revenue_usd - by_quarter.cogs_usd - by_quarter.refunds_usd',
-            'by_quarter.net_revenue_usd'
-        ) }} as gross_margin_rate,
+        {{ profit_measures(
+            'by_quarter.net_revenue_usd', 'by_quarter.cogs_usd', 'by_quarter.refunds_usd',
+            'by_quarter.shipping_usd', 'by_quarter.payment_fees_usd'
+        ) }},
         coalesce({{ safe_divide('by_quarter.complete_input_rows', 'by_quarter.input_rows') }}, 1.0)
             as input_completeness_rate,
         filed.reported_net_revenue_usd,

@@ -38,15 +38,10 @@ final as (
         cast(coalesce(line_refunds.refunds_usd, 0) as decimal(18, 2)) as refunds_usd,
         cast(lines.shipping_usd as decimal(18, 2)) as shipping_usd,
         cast(lines.payment_fees_usd as decimal(18, 2)) as payment_fees_usd,
-        cast(
-            lines.net_revenue_usd - lines.cogs_usd - coalesce(line_refunds.refunds_usd, 0)
-            as decimal(18, 2)
-        ) as gross_profit_usd,
-        cast(
-            lines.net_revenue_usd - lines.cogs_usd - coalesce(line_refunds.refunds_usd, 0)
-            - lines.shipping_usd - lines.payment_fees_usd
-            as decimal(18, 2)
-        ) as contribution_profit_usd
+        {{ profit_measures(
+            'lines.net_revenue_usd', 'lines.cogs_usd', 'coalesce(line_refunds.refunds_usd, 0)',
+            'lines.shipping_usd', 'lines.payment_fees_usd', with_margin=false
+        ) }}
 
     from lines
     left join line_refunds

@@ -1,19 +1,27 @@
 """Each injected defect is caught by the intended test, with the intended severity.
 
 For every defect of the generator's catalogue: generate the clean dataset's
-arguments plus ``--defect NAME``, run ``dbt build`` on a copy of the clean
-build's warehouse, then read ``run_results.json``:
+arguments plus ``--defect NAME``, find the raw files the defect changed, and
+on a copy of the shared clean build's warehouse rebuild only those sources and
+everything downstream of them (``dbt build --select source:<system>.<table>+
+--full-refresh``: the defect's data replaces the clean data rather than
+arriving after it), then read ``run_results.json``:
 
 - the intended test fired, as a failure (blocking) or a warning;
 - nothing outside the defect's expected set failed, warned or errored;
 - for blocking defects, the published investor marts still hold the clean
   build's numbers (the publish step was skipped, the last good table stayed;
   published marts are tables, which a full refresh does not drop);
-  for warnings, they were published.
+  for warnings, every investor mart downstream of the changed files was
+  published.
+
+Every defect reuses one workspace (the same raw folder, warehouse path and
+target folder), so dbt parses the project once and partially after that.
 """
 
 from __future__ import annotations
 
+import filecmp
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -25,6 +33,8 @@ import pytest
 from prometheus.generator.defects import DEFECTS
 
 from dbt_harness import CLEAN_ARGS, CLEAN_AS_OF, Build, dbt, dbt_env, generate
+
+pytestmark = pytest.mark.slow
 
 INVESTOR_MARTS = (
     "profit.fct_profit_monthly",
@@ -108,10 +118,37 @@ EXPECTED: dict[str, Expect] = {
 }
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """One raw folder, warehouse and target folder reused by every defect."""
+
+    raw_dir: Path
+    duckdb_path: Path
+    target_dir: Path
+
+
 @pytest.fixture(scope="module")
 def clean(clean_build: Build) -> Build:
     assert clean_build.returncode == 0, clean_build.output[-4000:]
     return clean_build
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("defects")
+    return Workspace(root / "raw", root / "prometheus.duckdb", root / "target")
+
+
+def changed_sources(clean_raw: Path, defect_raw: Path) -> list[str]:
+    """`<system>.<table>` of every raw file the defect added, removed or changed."""
+    clean = {p.relative_to(clean_raw) for p in clean_raw.rglob("*.parquet")}
+    defect = {p.relative_to(defect_raw) for p in defect_raw.rglob("*.parquet")}
+    changed = clean ^ defect
+    changed |= {
+        p for p in clean & defect if not filecmp.cmp(clean_raw / p, defect_raw / p, shallow=False)
+    }
+    # <system>/<table>.parquet, or <system>/<table>/<day>.parquet for a folder of day files
+    return sorted({f"{p.parts[0]}.{p.parts[1].removesuffix('.parquet')}" for p in changed})
 
 
 def investor_figures(duckdb_path: Path) -> dict[str, list[tuple]]:
@@ -139,25 +176,45 @@ def test_every_catalogue_defect_has_an_expectation():
     assert set(EXPECTED) == set(DEFECTS)
 
 
+def test_changed_sources_names_each_file_that_differs(tmp_path: Path) -> None:
+    clean, defect = tmp_path / "clean", tmp_path / "defect"
+    for root in (clean, defect):
+        (root / "app").mkdir(parents=True)
+        (root / "app" / "users.parquet").write_bytes(b"same")
+        (root / "app" / "orders.parquet").write_bytes(b"clean")
+    (defect / "app" / "orders.parquet").write_bytes(b"defect")
+    (defect / "events" / "events").mkdir(parents=True)
+    (defect / "events" / "events" / "day-1.parquet").write_bytes(b"new day")
+    assert changed_sources(clean, defect) == ["app.orders", "events.events"]
+
+
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
-def test_defect_is_caught(defect: str, clean: Build, tmp_path: Path):
+def test_defect_is_caught(defect: str, clean: Build, workspace: Workspace) -> None:
     expected = EXPECTED[defect]
-    raw_dir, duckdb_path, target_dir = tmp_path / "raw", tmp_path / "p.duckdb", tmp_path / "target"
+    raw_dir, duckdb_path, target_dir = (
+        workspace.raw_dir,
+        workspace.duckdb_path,
+        workspace.target_dir,
+    )
+    shutil.rmtree(raw_dir, ignore_errors=True)
     generate(raw_dir, [*CLEAN_ARGS, "--defect", defect])
+    sources = changed_sources(clean.raw_dir, raw_dir)
+    assert sources, f"{defect}: the defect changed no raw file"
     shutil.copy(clean.duckdb_path, duckdb_path)
     before = investor_figures(duckdb_path)
 
+    selection = [f"source:{source}+" for source in sources]
     as_of = f'{{as_of: "{CLEAN_AS_OF}"}}'
-    # a full refresh: the event models are incremental, and the defect's data
-    # replaces the clean data rather than arriving after it
     result = dbt(
-        ["build", "--full-refresh", "--vars", as_of], dbt_env(raw_dir, duckdb_path), target_dir
+        ["build", "--select", *selection, "--full-refresh", "--vars", as_of],
+        dbt_env(raw_dir, duckdb_path),
+        target_dir,
     )
     status = outcomes(target_dir)
 
     for test, intended in expected.caught_by.items():
         assert status.get(test) == intended, (
-            f"{defect}: {test} is {status.get(test)}, expected {intended}"
+            f"{defect}: {test} is {status.get(test)}, expected {intended} (rebuilt from {sources})"
         )
     unexpected = {
         name: s
@@ -169,13 +226,14 @@ def test_defect_is_caught(defect: str, clean: Build, tmp_path: Path):
     assert not unexpected, f"{defect}: unexpected problems {unexpected}"
 
     after = investor_figures(duckdb_path)
+    rebuilt = [m for m in INVESTOR_MARTS if mart_node(m) in status]
     if expected.blocks:
         assert result.returncode != 0
-        held_back = [m for m in INVESTOR_MARTS if status[mart_node(m)] == "skipped"]
+        held_back = [m for m in rebuilt if status[mart_node(m)] == "skipped"]
         assert held_back, f"{defect}: no investor mart was held back"
         for mart in held_back:
             assert after[mart] == before[mart], f"{defect}: {mart} lost its last good numbers"
     else:
         assert result.returncode == 0, result.stdout[-3000:]
-        for mart in INVESTOR_MARTS:
+        for mart in rebuilt:
             assert status[mart_node(mart)] == "success", f"{defect}: {mart} not published"

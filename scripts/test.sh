@@ -36,5 +36,8 @@ uv run dbt-bouncer --config-file dbt-bouncer.yml
 uv run prometheus validate-oncall --manifest target/manifest.json
 uv run prometheus check-gates --manifest target/manifest.json
 
-echo "==> pytest"
-uv run pytest
+echo "==> pytest, fast tier: pure logic, literal rows, small committed fixtures"
+uv run pytest -m "not slow"
+
+echo "==> pytest, slow tier: one shared dataset and clean build, the defect matrix, browsers"
+uv run pytest -m slow --durations=15

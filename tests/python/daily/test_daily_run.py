@@ -1,6 +1,6 @@
 """`prometheus daily` on a real project: a day of clickstream rebuilds only its lineage.
 
-One small dataset is generated and its last day of clickstream receipts held
+The session's dataset is copied and its last day of clickstream receipts held
 back (prometheus.bench.split). The first daily run has no state and builds
 everything; a run with no new file builds nothing; delivering the day file
 makes the next run build the events source's lineage only (incremental event
@@ -23,7 +23,9 @@ import pytest
 
 from prometheus.bench.split import split
 
-from dbt_harness import CLEAN_ARGS, REPO_ROOT, dbt_env, generate
+from dbt_harness import CLEAN_ARGS, REPO_ROOT, dbt_env
+
+pytestmark = pytest.mark.slow
 
 LAST_DAY = dt.date.fromisoformat(CLEAN_ARGS[CLEAN_ARGS.index("--end") + 1])
 EVENTS = "source.prometheus.events.events"
@@ -58,10 +60,12 @@ def events_state(root: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Path]:
+def project(
+    tmp_path_factory: pytest.TempPathFactory, clean_raw: Path
+) -> tuple[Path, dict[str, str], Path]:
     root = tmp_path_factory.mktemp("daily")
     raw = root / "raw"
-    generate(raw, CLEAN_ARGS)
+    shutil.copytree(clean_raw, raw)  # the session's dataset: this module changes its files
     day_file = split(raw, root / "parked", LAST_DAY)
     return root, dbt_env(raw, root / "warehouse.duckdb"), day_file
 

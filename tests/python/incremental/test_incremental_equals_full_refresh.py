@@ -29,7 +29,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_harness import CLEAN_ARGS, CLEAN_AS_OF, dbt, dbt_env, generate
+from dbt_harness import CLEAN_AS_OF, dbt, dbt_env
+
+pytestmark = pytest.mark.slow
 
 DAY_D = dt.date(2024, 9, 26)  # the data ends 2024-09-30
 DAY_FILES = 3
@@ -146,12 +148,12 @@ def run_dbt(command: list[str], env: dict[str, str], target: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def builds(tmp_path_factory: pytest.TempPathFactory, clean_raw: Path) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("incremental")
-    generated, raw = root / "generated", root / "raw"
-    generate(generated, CLEAN_ARGS)
-    shutil.copytree(generated, raw, ignore=shutil.ignore_patterns("events"))
-    split_deliveries(generated / "events" / "events.parquet", raw / "events")
+    raw = root / "raw"
+    # the session's dataset, with its clickstream split into deliveries
+    shutil.copytree(clean_raw, raw, ignore=shutil.ignore_patterns("events"))
+    split_deliveries(clean_raw / "events" / "events.parquet", raw / "events")
     day_files = sorted((raw / "events").glob("events-*.parquet"))
     parked = root / "parked"
     parked.mkdir()

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from prometheus import logs
 from prometheus.errors import CliError
 
+log = logs.get(__name__)
+
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("prometheus.generator.cli", "write synthetic upstream Parquet files"),
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args))
     except CliError as exc:
-        print(f"prometheus {args.command}: error: {exc}", file=sys.stderr)
+        log.error("%s", exc)  # "prometheus <command>: error: <message>" (logs.FORMAT)
         return 2
 
 

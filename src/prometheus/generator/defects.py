@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from prometheus.errors import PrometheusError
+
 from .columns import ids, labels, money, timestamps, uniform_us
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, Params, date_of_day, day_number
 from .users import PLATFORMS, build_users
@@ -527,7 +529,7 @@ def schema_changes(defects: Sequence[Defect]) -> set[str]:
     return {key for d in defects for key in d.schema_changes}
 
 
-class UnknownDefect(ValueError):
+class UnknownDefect(PrometheusError, ValueError):
     pass
 
 

@@ -107,3 +107,14 @@ def test_a_bad_setting_stops_a_command_with_exit_2(monkeypatch, capsys, tmp_path
     err = capsys.readouterr().err
     assert err.startswith("prometheus daily: error: PROMETHEUS_DBT_THREADS")
     assert "abc" in err
+
+
+def test_daily_state_dir_defaults_to_the_setting(monkeypatch, capsys, tmp_path) -> None:
+    from prometheus.cli import main
+
+    not_a_dir = tmp_path / "state-file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("PROMETHEUS_STATE_DIR", str(not_a_dir))
+    # stops before dbt: the state directory in force is a file
+    assert main(["daily", "--target-dir", str(tmp_path / "target")]) == 2
+    assert f"--state-dir {not_a_dir} exists and is not a directory" in capsys.readouterr().err

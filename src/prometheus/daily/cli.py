@@ -95,7 +95,7 @@ def _parse_vars(text: str | None) -> dict[str, object]:
     """--vars as dbt reads it (YAML or JSON), a mapping."""
     if not text:
         return {}
-    import yaml  # type: ignore[import-untyped]  # noqa: PLC0415 - dbt's dependency
+    import yaml  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415 - dbt's dependency
 
     try:
         value = yaml.safe_load(text)

@@ -66,8 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         # an unknown option belongs to the sub-command: show its usage, not the top level's
         parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
-    logs.setup(args.command)
     try:
+        logs.setup(args.command)
         return int(args._run(args))
     except CliError as exc:
         log.error("%s", exc)  # "prometheus <command>: error: <message>" (logs.FORMAT)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from prometheus import settings
+from prometheus import logs, settings
 from prometheus.bench.floor import profile_settings
 from prometheus.errors import CliError, SettingsError
 
@@ -118,3 +118,22 @@ def test_daily_state_dir_defaults_to_the_setting(monkeypatch, capsys, tmp_path) 
     # stops before dbt: the state directory in force is a file
     assert main(["daily", "--target-dir", str(tmp_path / "target")]) == 2
     assert f"--state-dir {not_a_dir} exists and is not a directory" in capsys.readouterr().err
+
+
+def test_log_level_from_the_setting(monkeypatch, capsys, tmp_path) -> None:
+    from prometheus.cli import main
+
+    assert settings.log_level({}) == "INFO"
+    assert settings.log_level({"PROMETHEUS_LOG_LEVEL": "debug"}) == "DEBUG"
+    monkeypatch.setenv("PROMETHEUS_LOG_LEVEL", "loud")
+    assert main(["daily", "--target-dir", str(tmp_path / "target")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prometheus daily: error: PROMETHEUS_LOG_LEVEL must be one of")
+    assert "'LOUD'" in err
+    # one format; WARNING hides the info lines
+    monkeypatch.setenv("PROMETHEUS_LOG_LEVEL", "warning")
+    logs.setup("bench")
+    log = logs.get("prometheus.bench.cli")
+    log.info("hidden")
+    log.warning("shown %s", 1)
+    assert capsys.readouterr().err == "prometheus bench: warning: shown 1\n"

@@ -9,9 +9,8 @@ run:            ## the main job: install, generate, dbt build, docs
 test:           ## every check (what CI runs)
 	bash scripts/test.sh
 
-lint:
-	uv run ruff check src tests/python
-	uv run sqlfluff lint models analyses snapshots data-tests --processes 2
+lint:           ## the lint checks CI runs (ruff, mypy, sqlfluff)
+	bash scripts/lint.sh
 
 generate:
 	uv run prometheus generate --scale $(SCALE)

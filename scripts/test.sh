@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every check: lint (ruff, sqlfluff), a dbt build on a small generated
+# Every check: lint (scripts/lint.sh), a dbt build on a small generated
 # dataset, and pytest. Installs what it needs itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,13 +19,7 @@ export PROMETHEUS_RAW_DIR="$CI_DIR/raw"
 export PROMETHEUS_DUCKDB_PATH="$CI_DIR/prometheus.duckdb"
 export PROMETHEUS_DUCKDB_TEMP_DIR="$CI_DIR/tmp"
 
-echo "==> ruff, mypy"
-uv run ruff check src tests/python
-uv run ruff format --check src tests/python
-uv run mypy src
-
-echo "==> sqlfluff lint (dbt templater, duckdb dialect)"
-uv run sqlfluff lint models analyses snapshots data-tests --processes 2
+bash scripts/lint.sh  # ruff, mypy, sqlfluff: the same as `make lint`
 
 echo "==> dbt build on a small generated dataset"
 uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"

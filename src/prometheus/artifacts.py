@@ -23,6 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
+from prometheus.errors import PrometheusError
+
 # artifact kind -> schema versions this reader understands
 SUPPORTED_VERSIONS: dict[str, frozenset[int]] = {
     "manifest": frozenset({12}),
@@ -43,7 +45,7 @@ SAME_RUN_WINDOW = timedelta(hours=1)
 _SCHEMA_URL = re.compile(r"/dbt/(?P<kind>[a-z-]+)/v(?P<version>\d+)\.json$")
 
 
-class ArtifactError(Exception):
+class ArtifactError(PrometheusError):
     """An artifact is missing, unreadable, malformed or of a version we do not read."""
 
 

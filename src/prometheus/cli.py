@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from prometheus import logs
 from prometheus.errors import CliError
 
+log = logs.get(__name__)
+
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("prometheus.generator.cli", "write synthetic upstream Parquet files"),
@@ -68,11 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         # an unknown option belongs to the sub-command: show its usage, not the top level's
         parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
-    logs.setup(args.command)
     try:
+        logs.setup(args.command)
         return int(args._run(args))
     except CliError as exc:
-        print(f"prometheus {args.command}: error: {exc}", file=sys.stderr)
+        log.error("%s", exc)  # "prometheus <command>: error: <message>" (logs.FORMAT)
         return 2
 
 

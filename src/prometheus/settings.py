@@ -23,7 +23,9 @@ DEFAULTS: dict[str, str] = {
     "PROMETHEUS_DBT_THREADS": "2",
     "PROMETHEUS_STATE_DIR": "warehouse/state",
     "PROMETHEUS_TARGET_DIR": "target",
+    "PROMETHEUS_LOG_LEVEL": "INFO",
 }
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Settings:
     dbt_threads: int
     state_dir: Path
     target_dir: Path
+    log_level: str
 
     def duckdb_config(self) -> dict[str, str | bool]:
         """What dbt's profile gives DuckDB at connect, for code that opens the file itself."""
@@ -48,6 +51,17 @@ class Settings:
 
 def _get(env: Mapping[str, str], name: str) -> str:
     return env.get(name) or DEFAULTS[name]
+
+
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    """PROMETHEUS_LOG_LEVEL, upper case; read alone, as logging is set up before the rest."""
+    env = os.environ if env is None else env
+    level = _get(env, "PROMETHEUS_LOG_LEVEL").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"PROMETHEUS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
+        )
+    return level
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -71,4 +85,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         dbt_threads=threads,
         state_dir=Path(_get(env, "PROMETHEUS_STATE_DIR")),
         target_dir=Path(_get(env, "PROMETHEUS_TARGET_DIR")),
+        log_level=log_level(env),
     )

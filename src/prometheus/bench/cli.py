@@ -31,6 +31,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prometheus import settings
 from prometheus.bench import results
 from prometheus.bench.results import Step
 from prometheus.errors import CliError
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             "DO_NOT_TRACK": "1",
         }
     )
+    in_force = settings.load(env)  # a bad PROMETHEUS_* value stops the run here
     python, dbt = sys.executable, str(Path(sys.executable).with_name("dbt"))
     prometheus = [python, "-m", "prometheus.cli"]
     # The held-back day of receipts holds events up to 5 days late (the
@@ -227,8 +229,8 @@ def run(args: argparse.Namespace) -> int:
             "python": platform.python_version(),
         },
         "settings": {
-            "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "4GB"),
-            "threads": env.get("PROMETHEUS_DBT_THREADS", "2"),
+            "memory_limit": in_force.duckdb_memory_limit,
+            "threads": str(in_force.dbt_threads),
             "events_lookback_days": 3,
         },
         "as_of": as_of,

@@ -23,13 +23,14 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from prometheus import settings
 
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 RUN_TYPES = ("seed", "model", "snapshot", "test")
@@ -168,14 +169,20 @@ def schemas(nodes: Iterable[Node]) -> list[str]:
     return sorted({node.schema_sql for node in nodes if node.schema_sql})
 
 
-def run_floor(manifest_path: Path, duckdb_path: Path, settings: Mapping[str, str]) -> list[dict]:
+DuckDBConfig = dict[str, str | bool | int | float | list[str]]
+
+
+def run_floor(
+    manifest_path: Path, duckdb_path: Path, config: Mapping[str, str | bool]
+) -> list[dict[str, Any]]:
     import duckdb  # noqa: PLC0415 - only the run needs it
 
     manifest = json.loads(manifest_path.read_text())
     root = Path.cwd()  # seeds' paths are relative to the project, where dbt ran
     order = topological_order(load_nodes(manifest, root))
-    timings: list[dict] = []
-    with duckdb.connect(str(duckdb_path), config=dict(settings)) as con:
+    timings: list[dict[str, Any]] = []
+    connect_config: DuckDBConfig = dict(config)
+    with duckdb.connect(str(duckdb_path), config=connect_config) as con:
         for schema in schemas(order):
             con.execute(f"create schema if not exists {schema}")
         for node in order:
@@ -192,13 +199,9 @@ def run_floor(manifest_path: Path, duckdb_path: Path, settings: Mapping[str, str
     return timings
 
 
-def profile_settings(env: Mapping[str, str]) -> dict[str, str]:
-    """The DuckDB settings profiles.yml gives the dbt connection."""
-    return {
-        "memory_limit": env.get("PROMETHEUS_DUCKDB_MEMORY_LIMIT", "4GB"),
-        "temp_directory": env.get("PROMETHEUS_DUCKDB_TEMP_DIR", "warehouse/tmp"),
-        "preserve_insertion_order": "false",
-    }
+def profile_settings(env: Mapping[str, str] | None = None) -> dict[str, str | bool]:
+    """The DuckDB settings profiles.yml gives the dbt connection (prometheus.settings)."""
+    return settings.load(env).duckdb_config()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duckdb-path", type=Path, required=True)
     parser.add_argument("--timings", type=Path, help="write per-node seconds (JSON) here")
     args = parser.parse_args(argv)
-    timings = run_floor(args.manifest, args.duckdb_path, profile_settings(os.environ))
+    timings = run_floor(args.manifest, args.duckdb_path, profile_settings())
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=1))
     return 0

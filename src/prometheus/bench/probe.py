@@ -16,6 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+from prometheus import logs
+
+log = logs.get(__name__)
+
 
 def max_rss_mb(ru_maxrss: int) -> float:
     """ru_maxrss is in KiB on Linux (bytes on macOS)."""
@@ -26,15 +30,13 @@ def max_rss_mb(ru_maxrss: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 4 or args[2] != "--":
-        print(
-            "usage: python -m prometheus.bench.probe RESULT.json LOG -- COMMAND ...",
-            file=sys.stderr,
-        )
+        logs.setup("bench probe")
+        log.error("usage: python -m prometheus.bench.probe RESULT.json LOG -- COMMAND ...")
         return 2
     result_path, log_path, command = Path(args[0]), Path(args[1]), args[3:]
     start = time.perf_counter()
-    with log_path.open("w") as log:
-        returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode
+    with log_path.open("w") as out:
+        returncode = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT).returncode
     wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = {

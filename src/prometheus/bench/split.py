@@ -13,9 +13,12 @@ the extraction) travel with it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
+
+from prometheus import logs, settings
+
+log = logs.get(__name__)
 
 
 def split(raw_dir: Path, parked_dir: Path, day: dt.date | None = None) -> Path:
@@ -27,9 +30,9 @@ def split(raw_dir: Path, parked_dir: Path, day: dt.date | None = None) -> Path:
         raise FileNotFoundError(f"no events*.parquet in {events_dir}")
     parked_dir.mkdir(parents=True, exist_ok=True)
     source = f"read_parquet([{', '.join(repr(str(f)) for f in files)}])"
-    temp_dir = os.environ.get("PROMETHEUS_DUCKDB_TEMP_DIR", "warehouse/tmp")
-    settings: dict[str, str | bool | int | float | list[str]] = {"temp_directory": temp_dir}
-    with duckdb.connect(config=settings) as con:
+    temp_dir = str(settings.load().duckdb_temp_dir)
+    config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": temp_dir}
+    with duckdb.connect(config=config) as con:
         if day is None:
             last = con.sql(f"select max(cast(received_at as date)) from {source}").fetchone()
             if not last or last[0] is None:
@@ -55,7 +58,8 @@ def split(raw_dir: Path, parked_dir: Path, day: dt.date | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) not in (2, 3):
-        print("usage: python -m prometheus.bench.split RAW_DIR PARKED_DIR [DAY]", file=sys.stderr)
+        logs.setup("bench split")
+        log.error("usage: python -m prometheus.bench.split RAW_DIR PARKED_DIR [DAY]")
         return 2
     day = dt.date.fromisoformat(args[2]) if len(args) == 3 else None
     print(split(Path(args[0]), Path(args[1]), day))

@@ -29,6 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prometheus import logs, settings
 from prometheus.daily.plan import (
     StateError,
     fresher_sources,
@@ -40,14 +41,16 @@ from prometheus.errors import CliError
 
 SOURCES = "sources.json"
 
+log = logs.get(__name__)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(os.environ.get("PROMETHEUS_STATE_DIR", "warehouse/state")),
+        default=None,
         help="where the last successful run's sources.json is kept "
-        "(default $PROMETHEUS_STATE_DIR or warehouse/state)",
+        f"(default $PROMETHEUS_STATE_DIR or {settings.DEFAULTS['PROMETHEUS_STATE_DIR']})",
     )
     parser.add_argument("--target-dir", type=Path, default=Path("target"))
     parser.add_argument("--vars", help="dbt --vars for both dbt calls (YAML/JSON)")
@@ -92,7 +95,7 @@ def _parse_vars(text: str | None) -> dict[str, object]:
     """--vars as dbt reads it (YAML or JSON), a mapping."""
     if not text:
         return {}
-    import yaml  # type: ignore[import-untyped]  # noqa: PLC0415 - dbt's dependency
+    import yaml  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415 - dbt's dependency
 
     try:
         value = yaml.safe_load(text)
@@ -114,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     extra = list(args.dbt_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
+    if args.state_dir is None:
+        args.state_dir = settings.load().state_dir
     if args.state_dir.exists() and not args.state_dir.is_dir():
         raise CliError(f"--state-dir {args.state_dir} exists and is not a directory")
     if args.target_dir.resolve() == args.state_dir.resolve():
@@ -139,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     current_path = args.target_dir / SOURCES
     current_path.unlink(missing_ok=True)  # never compare against yesterday's file
     dbt = _Dbt(common)
-    print("daily: dbt source freshness", file=sys.stderr, flush=True)
+    log.info("dbt source freshness")
     freshness = dbt("source", "freshness")
     if not current_path.is_file():
         raise CliError(f"dbt source freshness (exit {freshness}) wrote no {current_path}")
@@ -159,10 +164,11 @@ def run(args: argparse.Namespace) -> int:
         ingest = [sys.executable, "-m", "prometheus.cli", "observe", "ingest"]
         subprocess.run([*ingest, "--target-dir", str(args.target_dir)], check=False)
     if build != 0:
-        print(
-            f"daily: dbt build failed (exit {build}); state kept at {state_path}, "
-            "so the next run builds these sources again",
-            file=sys.stderr,
+        log.error(
+            "dbt build failed (exit %s); state kept at %s, so the next run builds these "
+            "sources again",
+            build,
+            state_path,
         )
         return build
     _store_state(current_path, args.state_dir)

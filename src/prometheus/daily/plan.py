@@ -16,10 +16,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus.errors import PrometheusError
+
 FRESHER = "source_status:fresher+"
 
 
-class StateError(ValueError):
+class StateError(PrometheusError, ValueError):
     """A sources.json that cannot be read; the message names the file."""
 
 

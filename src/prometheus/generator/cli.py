@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
 from .defects import DEFECTS, UnknownDefect
 from .params import ParamError, make_params
 from .writer import OutputError, check_out_dir
-
-DEFAULT_OUT = "data/raw"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,10 +54,11 @@ def parse_workers(text: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from prometheus import settings
     from prometheus.errors import CliError
 
     today = dt.datetime.now(dt.UTC).date()
-    out = Path(args.out or os.environ.get("PROMETHEUS_RAW_DIR") or DEFAULT_OUT)
+    out = Path(args.out) if args.out else settings.load().raw_dir
     try:
         params = make_params(args.scale, args.seed, args.start, args.end, today, tuple(args.defect))
         workers = parse_workers(args.workers)

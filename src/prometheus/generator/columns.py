@@ -126,7 +126,8 @@ WEEKDAY_WEIGHT = np.array([1.0, 0.97, 0.98, 1.0, 1.08, 1.3, 1.25])
 def weekday_keep(rng: np.random.Generator, us: np.ndarray) -> np.ndarray:
     """Thinning mask that gives weekly seasonality (weekend lift) to uniform times."""
     w = WEEKDAY_WEIGHT[weekday(us)]
-    return rng.random(len(us)) < w / WEEKDAY_WEIGHT.max()
+    keep: np.ndarray = rng.random(len(us)) < w / WEEKDAY_WEIGHT.max()
+    return keep
 
 
 KEEP_RATE = float(WEEKDAY_WEIGHT.mean() / WEEKDAY_WEIGHT.max())
@@ -136,4 +137,5 @@ def uniform_us(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.n
     """Uniform integer microseconds in [lo, hi]."""
     lo = np.asarray(lo, dtype=np.int64)
     span = np.maximum(np.asarray(hi, dtype=np.int64) - lo, 0)
-    return lo + (rng.random(len(lo)) * span).astype(np.int64)
+    out: np.ndarray = lo + (rng.random(len(lo)) * span).astype(np.int64)
+    return out

@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from prometheus.errors import PrometheusError
+
 from .columns import ids, labels, money, timestamps, uniform_us
 from .params import US_PER_DAY, US_PER_HOUR, US_PER_MIN, Params, date_of_day, day_number
 from .users import PLATFORMS, build_users
@@ -59,7 +61,8 @@ def closed_day(p: Params) -> int:
 
 def _us(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """timestamp/date column -> int64 numpy (microseconds or days); nulls not expected."""
-    return pc.cast(col, pa.int64()).to_numpy()
+    values: np.ndarray = pc.cast(col, pa.int64()).to_numpy()
+    return values
 
 
 def _days(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -121,13 +124,17 @@ def _events_with_ids(chunk: pa.Table, rng: np.random.Generator, share: float) ->
     delivery of a chosen event is hit alike."""
     distinct = pc.unique(chunk["event_id"].combine_chunks()).drop_null()
     chosen = _pick(rng, np.arange(len(distinct)), _share(len(distinct), share))
-    return pc.is_in(chunk["event_id"], value_set=distinct.take(pa.array(chosen))).to_numpy()
+    hit: np.ndarray = pc.is_in(
+        chunk["event_id"], value_set=distinct.take(pa.array(chosen))
+    ).to_numpy()
+    return hit
 
 
 def _order_index(items: pa.Table, orders: pa.Table) -> np.ndarray:
     """Row of each item's order in ``orders`` (-1 where the order id is missing)."""
     idx = pc.index_in(items["order_id"], value_set=orders["order_id"].combine_chunks())
-    return pc.fill_null(idx, -1).to_numpy()
+    rows: np.ndarray = pc.fill_null(idx, -1).to_numpy()
+    return rows
 
 
 def _live_lines(tables: Tables, non_test: bool = False) -> np.ndarray:
@@ -522,7 +529,7 @@ def schema_changes(defects: Sequence[Defect]) -> set[str]:
     return {key for d in defects for key in d.schema_changes}
 
 
-class UnknownDefect(ValueError):
+class UnknownDefect(PrometheusError, ValueError):
     pass
 
 

@@ -84,7 +84,8 @@ def session_rate(p: Params, users: Users) -> np.ndarray:
     """Expected (pre-thinning) user sessions per day of life, per user."""
     target_sessions = p.count(EVENTS_AT_SCALE_1) / MEAN_SESSION_LENGTH * (1 - LOGGED_OUT_SHARE)
     weight = users.activity * users.alive_days
-    return users.activity * target_sessions / max(weight.sum(), 1e-9) / KEEP_RATE
+    rate: np.ndarray = users.activity * target_sessions / max(weight.sum(), 1e-9) / KEEP_RATE
+    return rate
 
 
 def build_month(p: Params, users: Users, rate: np.ndarray, m: Month) -> MonthEvents:

@@ -13,10 +13,12 @@ booked). For an order line with order date ``od = cast(ordered_at as date)`` and
 - net_revenue = ``usd_round(line_net_local * rate(od))`` (exact DECIMAL product).
 - cogs = ``usd_round(quantity * unit_cost_usd)`` with the cost whose
   ``valid_from <= od < coalesce(valid_to, far future)``.
-- Allocation of an order-level local amount ``A`` at date ``d`` to a line:
-  ``usd_round(cast(A as double) * cast(rate(d) as double) * cast(line_net_local as double)
-  / cast(order_net_local as double))``, evaluated left to right; when
-  ``order_net_local = 0`` the last two factors are ``* 1.0 / line_count``.
+- Allocation of an order-level local amount ``A`` at date ``d`` to a line, as the
+  marts' macro allocate_usd: ``usd_round(cast(A as double) * cast(rate(d) as double)
+  * (cast(line_net_local as double) / cast(order_net_local as double)))``, the share
+  computed first; when ``order_net_local = 0`` the share is ``1.0 / line_count``.
+  (tests/python/generator/test_ledger_rules_match_macros.py checks these rules against
+  the compiled macros.)
   shipping_expense allocates ``orders.shipping_cost`` at ``od``; payment_fees the
   sum of ``processor_fee`` of the order's captured payments at ``od``; refunds
   allocate each refund row separately at ``rd = cast(refunded_at as date)``,
@@ -72,10 +74,8 @@ MACROS_SQL = """
 create or replace temp macro usd_round(x) as
     round(cast(cast(x as decimal(38, 6)) as decimal(18, 6)), 2);
 create or replace temp macro alloc(a, r, ln, onl, lc) as usd_round(
-    case when onl = 0
-         then cast(a as double) * cast(r as double) * 1.0 / lc
-         else cast(a as double) * cast(r as double) * cast(ln as double) / cast(onl as double)
-    end);
+    cast(a as double) * cast(r as double)
+    * case when onl = 0 then 1.0 / lc else cast(ln as double) / cast(onl as double) end);
 create or replace temp table _amounts (posted_date date, account varchar, amount decimal(38, 2));
 """
 

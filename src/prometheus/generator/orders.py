@@ -52,7 +52,10 @@ class OrderTables:
 
 
 def _loaded(rng: np.random.Generator, at: np.ndarray, p: Params) -> np.ndarray:
-    return np.minimum(uniform_us(rng, at + 5 * US_PER_MIN, at + 6 * US_PER_HOUR), p.extraction_us)
+    loaded: np.ndarray = np.minimum(
+        uniform_us(rng, at + 5 * US_PER_MIN, at + 6 * US_PER_HOUR), p.extraction_us
+    )
+    return loaded
 
 
 def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:

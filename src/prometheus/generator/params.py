@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from prometheus.errors import PrometheusError
+
 US_PER_SEC = 1_000_000
 US_PER_MIN = 60 * US_PER_SEC
 US_PER_HOUR = 60 * US_PER_MIN
@@ -20,7 +22,7 @@ US_PER_DAY = 24 * US_PER_HOUR
 EPOCH = dt.date(1970, 1, 1)
 
 
-class ParamError(ValueError):
+class ParamError(PrometheusError, ValueError):
     """A bad argument; the message names the problem."""
 
 

@@ -125,7 +125,7 @@ class Progress:
             )
 
 
-def build_memory_tables(p: Params, progress: Progress):  # type: ignore[no-untyped-def]
+def build_memory_tables(p: Params, progress: Progress) -> tuple[Users, dict[str, pa.Table]]:
     users = timed_users(p, progress)
     return users, build_other_tables(p, users, progress)
 

@@ -56,7 +56,8 @@ class Users:
 
     @property
     def alive_days(self) -> np.ndarray:
-        return (self.bound_us - self.signup_us) / US_PER_DAY
+        days: np.ndarray = (self.bound_us - self.signup_us) / US_PER_DAY
+        return days
 
 
 def user_ids(index: np.ndarray) -> pa.Array:

@@ -14,6 +14,8 @@ from types import TracebackType
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prometheus.errors import PrometheusError
+
 from .contract import BY_KEY
 
 SCRATCH = ".scratch"
@@ -43,7 +45,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, **parquet_options(table.schema))
 
 
-class OutputError(ValueError):
+class OutputError(PrometheusError, ValueError):
     """The output folder cannot be used; the message names the problem."""
 
 

@@ -21,9 +21,10 @@ def usd_round(x: Decimal | float) -> Decimal:
 
 
 def alloc(a: Decimal, rate: Decimal, line: Decimal, order: Decimal, n: int) -> Decimal:
+    # the share first, as macros/allocate_usd.sql: a * rate * (line / order)
     if order == 0:
-        return usd_round(float(a) * float(rate) * 1.0 / n)
-    return usd_round(float(a) * float(rate) * float(line) / float(order))
+        return usd_round(float(a) * float(rate) * (1.0 / n))
+    return usd_round(float(a) * float(rate) * (float(line) / float(order)))
 
 
 def read(out: Path, key: str) -> pd.DataFrame:

@@ -203,6 +203,7 @@ def test_defect_is_caught(defect: str, clean: Build, workspace: Workspace) -> No
     shutil.copy(clean.duckdb_path, duckdb_path)
     before = investor_figures(duckdb_path)
 
+    (target_dir / "run_results.json").unlink(missing_ok=True)  # never read the last defect's
     selection = [f"source:{source}+" for source in sources]
     as_of = f'{{as_of: "{CLEAN_AS_OF}"}}'
     result = dbt(
@@ -210,6 +211,7 @@ def test_defect_is_caught(defect: str, clean: Build, workspace: Workspace) -> No
         dbt_env(raw_dir, duckdb_path),
         target_dir,
     )
+    assert (target_dir / "run_results.json").exists(), (result.stdout + result.stderr)[-4000:]
     status = outcomes(target_dir)
 
     for test, intended in expected.caught_by.items():

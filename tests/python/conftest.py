@@ -40,7 +40,7 @@ def clean_build(tmp_path_factory: pytest.TempPathFactory, clean_raw: Path) -> Bu
 # project: a test that uses one is in the slow tier (`pytest -m slow`); the
 # fast tier (`pytest -m "not slow"`) is pure logic, literal rows and small
 # committed fixtures. Modules that build on their own mark themselves.
-SLOW_FIXTURES = frozenset({"clean_raw", "clean_build", "project_runs"})
+SLOW_FIXTURES = frozenset({"clean_raw", "clean_build", "project_runs", "tiny_runs"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dbt_harness import dbt, dbt_env, generate
+
+pytestmark = pytest.mark.slow  # a dbt run of the project
 
 
 def test_missing_raw_file_is_named(tmp_path):

@@ -27,3 +27,25 @@
     not {{ users }}.is_test_account
     and {{ events }}.occurred_at <= {{ dbt.dateadd('hour', 1, as_of_timestamp()) }}
 {%- endmacro %}
+
+{#- Whether a reporting period is closed as of `as_of`, as select expressions
+    with their aliases: days_in_period, days_with_data and is_closed. A period
+    is closed when the data covers every one of its days (the first, partial
+    month of data is not) and its last day plus the late-data window
+    (var late_data_days) has passed. Investor figures are final, and growth
+    rates are computed, only for closed periods.
+
+      period_start    SQL date of the period's first day
+      grain           'month' or 'quarter'
+      days_with_data  SQL expression: days of the period inside the data's span -#}
+{% macro period_status(period_start, grain, days_with_data) -%}
+    {%- set period_end = dbt.dateadd(grain, 1, period_start) -%}
+    {%- set days_in_period = dbt.datediff(period_start, period_end, 'day') -%}
+    cast({{ days_in_period }} as integer) as days_in_period,
+    cast({{ days_with_data }} as integer) as days_with_data,
+    (
+        cast({{ days_with_data }} as integer) = cast({{ days_in_period }} as integer)
+        and cast({{ dbt.dateadd('day', var('late_data_days'), period_end) }} as {{ dbt.type_timestamp() }})
+        <= {{ as_of_timestamp() }}
+    ) as is_closed
+{%- endmacro %}

@@ -13,6 +13,6 @@
 
     -- every published column is recorded, so the select is a wildcard
     select * from {{ ref('fct_growth_monthly') }}  -- noqa: AM04
-    where month < {{ month_start(as_of_timestamp()) }}
+    where is_closed  -- an open month is not reported yet
 
 {% endsnapshot %}

@@ -48,7 +48,8 @@ final as (
         {{ safe_divide('monthly_sessions.session_events', 'monthly_sessions.sessions') }}
             as events_per_session,
         cast(coalesce(monthly_sessions.sessions, 0) as bigint) as sessions,
-        coalesce(completeness.input_completeness_rate, 1.0) as input_completeness_rate
+        coalesce(completeness.input_completeness_rate, 1.0) as input_completeness_rate,
+        {{ period_status('months.activity_month', 'month', 'months.days_with_data') }}
 
     from months
     left join monthly_sessions

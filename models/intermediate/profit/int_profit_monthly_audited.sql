@@ -29,6 +29,8 @@ by_order_month as (
         sum(cogs_usd) as cogs_usd,
         sum(shipping_usd) as shipping_usd,
         sum(payment_fees_usd) as payment_fees_usd,
+        min(ordered_date) as first_ordered_date,
+        max(ordered_date) as last_ordered_date,
         count(*) as order_lines,
         sum(
             case
@@ -60,7 +62,18 @@ by_refund_month as (
 
 ),
 
-bounds as (
+order_span as (
+
+    -- the span of order data: a month's days outside it have no data yet
+    select
+        min(first_ordered_date) as first_date,
+        max(last_ordered_date) as last_date
+
+    from by_order_month
+
+),
+
+month_span as (
 
     select
         min(month) as first_month,
@@ -74,13 +87,34 @@ bounds as (
 
 ),
 
+bounds as (
+
+    select
+        month_span.first_month,
+        month_span.last_month,
+        order_span.first_date,
+        order_span.last_date
+
+    from month_span
+    cross join order_span
+
+),
+
 months as (
 
-    select distinct calendar.month_start_date as month
+    select
+        calendar.month_start_date as month,
+        sum(
+            case
+                when calendar.date_day between bounds.first_date and bounds.last_date then 1
+                else 0
+            end
+        ) as days_with_data
 
     from calendar
     inner join bounds
         on calendar.month_start_date between bounds.first_month and bounds.last_month
+    group by 1
 
 ),
 
@@ -88,6 +122,7 @@ combined as (
 
     select
         months.month,
+        months.days_with_data,
         coalesce(by_order_month.net_revenue_usd, 0) as net_revenue_usd,
         coalesce(by_order_month.cogs_usd, 0) as cogs_usd,
         coalesce(by_refund_month.refunds_usd, 0) as refunds_usd,
@@ -121,7 +156,8 @@ final as (
             'net_revenue_usd', 'cogs_usd', 'refunds_usd', 'shipping_usd', 'payment_fees_usd'
         ) }},
         coalesce({{ safe_divide('complete_input_rows', 'input_rows') }}, 1.0)
-            as input_completeness_rate
+            as input_completeness_rate,
+        {{ period_status('month', 'month', 'days_with_data') }}
 
     from combined
 

@@ -17,7 +17,9 @@ by_quarter as (
     select
         {{ fiscal_quarter('month') }} as fiscal_quarter,
         min(month) as quarter_start_month,
+        cast({{ dbt.date_trunc('quarter', 'min(month)') }} as date) as quarter_start_date,
         count(*) as months_in_data,
+        sum(days_with_data) as days_with_data,
         sum(net_revenue_usd) as net_revenue_usd,
         sum(cogs_usd) as cogs_usd,
         sum(refunds_usd) as refunds_usd,
@@ -63,6 +65,7 @@ final as (
         ) }},
         coalesce({{ safe_divide('by_quarter.complete_input_rows', 'by_quarter.input_rows') }}, 1.0)
             as input_completeness_rate,
+        {{ period_status('by_quarter.quarter_start_date', 'quarter', 'by_quarter.days_with_data') }},
         filed.reported_net_revenue_usd,
         filed.reported_gross_profit_usd,
         filed.reported_contribution_profit_usd,

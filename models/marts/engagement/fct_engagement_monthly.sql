@@ -22,6 +22,9 @@ select
     avg_session_minutes,
     events_per_session,
     sessions,
-    input_completeness_rate
+    input_completeness_rate,
+    days_in_period,
+    days_with_data,
+    is_closed
 
 from audited

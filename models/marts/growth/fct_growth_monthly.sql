@@ -19,6 +19,9 @@ select
     new_users,
     previous_monthly_active_users,
     mau_growth_rate,
-    input_completeness_rate
+    input_completeness_rate,
+    days_in_period,
+    days_with_data,
+    is_closed
 
 from audited

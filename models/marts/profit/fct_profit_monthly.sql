@@ -24,6 +24,9 @@ select
     payment_fees_usd,
     contribution_profit_usd,
     gross_margin_rate,
-    input_completeness_rate
+    input_completeness_rate,
+    days_in_period,
+    days_with_data,
+    is_closed
 
 from audited

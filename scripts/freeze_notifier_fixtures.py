@@ -50,8 +50,10 @@ def main(build: Path, dest: Path) -> None:
         schema, table = [p.strip('"') for p in relation.split(".")][-2:]
         cursor = con.execute(f'select * from "{schema}"."{table}"')
         columns = [(d[0], str(d[1])) for d in cursor.description]
-        rows = [[v if isinstance(v, (int, float, str, type(None))) else str(v) for v in row]
-                for row in cursor.fetchall()]
+        rows = [
+            [v if isinstance(v, (int, float, str, type(None))) else str(v) for v in row]
+            for row in cursor.fetchall()
+        ]
         stored[relation] = {"schema": schema, "table": table, "columns": columns, "rows": rows}
     con.close()
     (dest / "stored_failures.json").write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")

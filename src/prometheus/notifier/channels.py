@@ -21,7 +21,8 @@ PROMETHEUS_SMTP_HOST / _PORT         SMTP server (port default 25)
 PROMETHEUS_SMTP_USER / _PASSWORD     optional login (STARTTLS is used when set)
 PROMETHEUS_SMTP_STARTTLS             1/0 to force STARTTLS on or off
 PROMETHEUS_SMTP_FROM                 sender (default prometheus-notifier@localhost)
-PROMETHEUS_NOTIFY_JSONL              JSON-lines file (default artifacts/notifier/notifications.jsonl)
+PROMETHEUS_NOTIFY_JSONL              JSON-lines file
+                                     (default artifacts/notifier/notifications.jsonl)
 =================================== ==============================================
 """
 
@@ -226,9 +227,7 @@ class Channels:
                 headers["Authorization"] = f"Bearer {token[1]}"
             post_json(self.session, url, payload, self.policy, deadline, headers=headers)
 
-        return Destination(
-            f"webhook:{team}", f"JSON webhook ${var}", lambda m: [m.to_dict()], send
-        )
+        return Destination(f"webhook:{team}", f"JSON webhook ${var}", lambda m: [m.to_dict()], send)
 
     def _pagerduty(self, team: str, email: str | None) -> Destination:
         team_var = team_env("PROMETHEUS_PAGERDUTY_ROUTING_KEY", team)

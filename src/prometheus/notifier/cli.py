@@ -25,7 +25,13 @@ from pathlib import Path
 from prometheus import artifacts, logs, settings
 from prometheus.errors import CliError
 from prometheus.notifier import incidents, ownership, problems, routing, schedules, stored_failures
-from prometheus.notifier.channels import CHANNELS, ChannelConfigError, Channels, Destination, check_url
+from prometheus.notifier.channels import (
+    CHANNELS,
+    ChannelConfigError,
+    Channels,
+    Destination,
+    check_url,
+)
 from prometheus.notifier.delivery import Deadline, RetryPolicy, deliver, exit_code
 
 EXIT_INVALID_CONFIG = 1
@@ -146,7 +152,9 @@ def check_run(run: artifacts.TargetArtifacts) -> None:
         and r.unique_id not in run.manifest.exposures
     ]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise CliError(f"run_results.json names node(s) not in manifest.json: {shown}")
 
 

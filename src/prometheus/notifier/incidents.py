@@ -114,7 +114,9 @@ def observe(routing: Routing, config: OnCallConfig) -> list[Observation]:
             if not hit:  # reaches no pipeline: the owning team's incident
                 teams_of.setdefault((None, problem.unique_id), []).append(message.team)
     out = []
-    for (pipeline_name, uid), teams in sorted(teams_of.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+    for (pipeline_name, uid), teams in sorted(
+        teams_of.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    ):
         problem = problems[uid]
         if pipeline_name is not None:
             pipeline = pipelines[pipeline_name]
@@ -168,8 +170,7 @@ class Store:
                 ).fetchone()
         except sqlite3.DatabaseError as exc:
             raise StateError(
-                f"{self.path}: not a notifier incident store ({exc}); "
-                "move it away to start afresh"
+                f"{self.path}: not a notifier incident store ({exc}); move it away to start afresh"
             ) from None
         if version != SCHEMA_VERSION:
             raise StateError(f"{self.path}: store schema {version}, expected {SCHEMA_VERSION}")
@@ -255,7 +256,7 @@ class Store:
             p = obs.problem
             rows = p.failing_rows
             current = open_now.get(obs.key)
-            base = {
+            base: dict[str, Any] = {
                 "key": obs.key, "pipeline": obs.pipeline, "test": p.unique_id, "name": p.name,
                 "status": p.status, "rows": rows, "action": obs.action, "teams": obs.teams,
             }  # fmt: skip
@@ -265,14 +266,16 @@ class Store:
                     (obs.key, obs.pipeline, p.unique_id, _now_text(at)),
                 )
                 incident = int(cur.lastrowid or 0)
-                reason = f"new: {p.status}" + (f", {rows} failing row(s)" if rows is not None else "")
+                reason = f"new: {p.status}" + (
+                    f", {rows} failing row(s)" if rows is not None else ""
+                )
                 append(incident, "opened", p.status, rows, obs.action, obs.teams, True, reason)
                 changes.append(
                     Change(incident_id=incident, kind="opened", previous_status=None,
                            previous_rows=None, opened_at=at, reason=reason, **base)
                 )  # fmt: skip
                 continue
-            prev = {
+            prev: dict[str, Any] = {
                 "incident_id": current["id"], "opened_at": current["opened_at"],
                 "previous_status": current["sent_status"], "previous_rows": current["sent_rows"],
             }  # fmt: skip
@@ -284,7 +287,11 @@ class Store:
             worse = []
             if SEVERITY.get(p.status, 0) > SEVERITY.get(current["sent_status"] or "", 0):
                 worse.append(f"{current['sent_status']} -> {p.status}")
-            if rows is not None and current["sent_rows"] is not None and rows > current["sent_rows"]:
+            if (
+                rows is not None
+                and current["sent_rows"] is not None
+                and rows > current["sent_rows"]
+            ):
                 worse.append(f"{rows} failing rows, was {current['sent_rows']}")
             if obs.action == "page" and current["sent_action"] != "page":
                 worse.append("now pages")
@@ -301,7 +308,16 @@ class Store:
             else:
                 kind = "updated"
                 reason = "persists" + (f", {rows} failing row(s)" if rows is not None else "")
-            append(current["id"], kind, p.status, rows, obs.action, obs.teams, kind != "updated", reason)
+            append(
+                current["id"],
+                kind,
+                p.status,
+                rows,
+                obs.action,
+                obs.teams,
+                kind != "updated",
+                reason,
+            )
             changes.append(Change(kind=kind, reason=reason, **prev, **base))
 
         seen = {o.key for o in observations}
@@ -310,7 +326,9 @@ class Store:
                 continue  # still failing, or did not run this time
             teams = current["sent_teams"] or current["teams"]
             action = current["sent_action"] or current["action"]
-            append(current["id"], "resolved", current["status"], 0, action, teams, True, "passes again")
+            append(
+                current["id"], "resolved", current["status"], 0, action, teams, True, "passes again"
+            )
             changes.append(
                 Change(
                     incident_id=current["id"], key=key, kind="resolved",
@@ -384,7 +402,8 @@ class Store:
                 if state == "intent" and not _stale(pid, host, _parse(when), lease, now):
                     return False
             con.execute(
-                "insert into attempts (outbox_id, at, state, pid, host) values (?, ?, 'intent', ?, ?)",
+                "insert into attempts (outbox_id, at, state, pid, host)"
+                " values (?, ?, 'intent', ?, ?)",
                 (outbox_id, _now_text(now), os.getpid(), socket.gethostname()),
             )
         return True
@@ -418,8 +437,7 @@ class Store:
                 """
             ).fetchall()
         return [
-            {"message_key": r[0], "destination": r[1], "state": r[2], "intents": r[3]}
-            for r in rows
+            {"message_key": r[0], "destination": r[1], "state": r[2], "intents": r[3]} for r in rows
         ]
 
 

@@ -40,6 +40,10 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 Schedule = Literal["always", "weekly_rotation", "last_week_of_month"]
 
 
+def _policy(policy: Mapping[Status, Action]) -> dict[str, str]:
+    return {str(status): str(action) for status, action in policy.items()}
+
+
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -204,7 +208,9 @@ class Team:
     last_week_of_month_days: int
     alert_suppression_interval: float
     original_file_path: str
-    severity_policy: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY))
+    severity_policy: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY)
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -235,7 +241,9 @@ class Pipeline:
     alert_suppression_interval: float | None
     depends_on: tuple[str, ...]
     original_file_path: str
-    severity_policy: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY))
+    severity_policy: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY)
+    )
 
     def action(self, status: str) -> str:
         """page | channel for a problem of ``status`` on this pipeline."""
@@ -372,7 +380,7 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
             last_week_of_month_days=meta.last_week_of_month_days,
             alert_suppression_interval=meta.alert_suppression_interval,
             original_file_path=file,
-            severity_policy={**DEFAULT_SEVERITY_POLICY, **meta.severity_policy},
+            severity_policy={**DEFAULT_SEVERITY_POLICY, **_policy(meta.severity_policy)},
         )
     known_teams = {g.name for g in manifest.groups.values()}
 
@@ -467,7 +475,7 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
                 original_file_path=file,
                 severity_policy={
                     **(owner_team.severity_policy if owner_team else DEFAULT_SEVERITY_POLICY),
-                    **pmeta.severity_policy,
+                    **_policy(pmeta.severity_policy),
                 },
             )
         )

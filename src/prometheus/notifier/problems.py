@@ -189,7 +189,11 @@ def _replace(problem: Problem, **changes: Any) -> Problem:
 
 def passed(run: TargetArtifacts) -> frozenset[str]:
     """Unique ids of nodes and sources that ran and passed in this run."""
-    ok = {r.unique_id for r in (run.run_results.results if run.run_results else ()) if r.status in PASSED}
+    ok = {
+        r.unique_id
+        for r in (run.run_results.results if run.run_results else ())
+        if r.status in PASSED
+    }
     if run.sources is not None:
         ok |= {f.unique_id for f in run.sources.results if f.status == "pass"}
     return frozenset(ok)
@@ -209,5 +213,3 @@ def attach_samples(
         )
         for p in problems
     ]
-
-

@@ -42,8 +42,10 @@ def problem_lines(message: Message, problem: Problem, max_rows: int) -> list[str
     lines = [f"- {problem.status.upper()} {problem.name}{count} ({problem.original_file_path})"]
     change = next((c for c in message.changes if c.test == problem.unique_id), None)
     if change is not None:
-        lines.append(f"    {_change_line(change)}; open since "
-                     f"{local_times(change.opened_at, message.timezone)}")
+        lines.append(
+            f"    {_change_line(change)}; open since "
+            f"{local_times(change.opened_at, message.timezone)}"
+        )
     if problem.message and problem.status != "fail":
         lines.append(f"    {problem.message}")
     if problem.skipped:
@@ -171,7 +173,8 @@ def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
         blocks += _mrkdwn(
             "*Resolved:*\n"
             + "\n".join(
-                f"• incident #{c.incident_id} {c.pipeline or 'no pipeline'} / {c.name}: passes again"
+                f"• incident #{c.incident_id} {c.pipeline or 'no pipeline'} / {c.name}: "
+                "passes again"
                 for c in message.resolved
             )
         )
@@ -195,11 +198,25 @@ def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
     for i, group in enumerate(groups, 1):
         part = f" ({i}/{len(groups)})" if len(groups) > 1 else ""
         if i > 1:
-            group = [{"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"continued{part}: {message.title[:100]}"}]}, *group]
+            group = [
+                {
+                    "type": "context",
+                    "elements": [
+                        {"type": "mrkdwn", "text": f"continued{part}: {message.title[:100]}"}
+                    ],
+                },
+                *group,
+            ]
         elif part:
-            group = [*group, {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"part{part}, continued in the next message"}]}]
+            group = [
+                *group,
+                {
+                    "type": "context",
+                    "elements": [
+                        {"type": "mrkdwn", "text": f"part{part}, continued in the next message"}
+                    ],
+                },
+            ]
         out.append({"text": message.title + part, "blocks": group})
     return out
 

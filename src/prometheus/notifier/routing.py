@@ -157,12 +157,14 @@ class Message:
         names = ", ".join(n.pipeline.label for n in self.pipelines) or "no pipeline"
         if not self.problems and self.resolved:
             return (
-                f"[RESOLVED] dbt: {len(self.resolved)} incident(s) resolved for "
-                f"{self.team_display}"
+                f"[RESOLVED] dbt: {len(self.resolved)} incident(s) resolved for {self.team_display}"
             )
         how = "BLOCKING" if self.paging else "WARNING"
-        held = [n.pipeline.label for n in self.pipelines if any(
-            p.blocking for p in self.problems if p.unique_id in n.failing)]
+        held = [
+            n.pipeline.label
+            for n in self.pipelines
+            if any(p.blocking for p in self.problems if p.unique_id in n.failing)
+        ]
         rows = sum(p.failing_rows or 0 for p in self.problems)
         head = (
             f"[{how}] {len(self.problems)} failing check(s), {rows} failing row(s) "
@@ -341,9 +343,7 @@ def route(
         suppression = min(explicit) if explicit else team_cfg.alert_suppression_interval
         status = max((p.status for p in mine), key=lambda s: SEVERITY.get(s, 0))
         routed = [n.pipeline for n in notices]
-        runbooks = tuple(
-            (p.unique_id, runbook_for(manifest, config, p, routed)) for p in mine
-        )
+        runbooks = tuple((p.unique_id, runbook_for(manifest, config, p, routed)) for p in mine)
         messages.append(
             Message(
                 team=team_name,
@@ -370,5 +370,3 @@ def _display(config: OnCallConfig, team: str | None) -> str | None:
         return None
     found = config.teams.get(team)
     return found.display_name if found else team
-
-

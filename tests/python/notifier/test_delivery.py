@@ -33,7 +33,8 @@ FAST = RetryPolicy(attempts=4, timeout=0.5, backoff=0.05, backoff_max=0.2, retry
 def message(team: str = "finance_risk", key: str = "finance_risk:abc") -> Message:
     return Message(
         team=team, team_display="Finance/Risk", channel="#fr", email="fr@x.example",
-        run_id="run-1", at=NOW, status="fail", problems=(), pipelines=(), mentions=("<@U0AMARA01>",),
+        run_id="run-1", at=NOW, status="fail", problems=(), pipelines=(),
+        mentions=("<@U0AMARA01>",),
         suppression_hours=24, dedup_key=key,
     )  # fmt: skip
 
@@ -64,7 +65,8 @@ def run_delivery(channels: Channels, channel: str, store: Store, msgs: list[Mess
             for payload in dest.render(m):
                 store.add_outbox(con, m.dedup_key, dest.name, m.team, now, payload)
     outcomes = deliver(store, store.pending(now - timedelta(hours=24)), dests, channels.fallback,
-                       Deadline(deadline), channels.redact, lines.append, now=lambda: now)  # fmt: skip
+                       Deadline(deadline), channels.redact, lines.append,
+                       now=lambda: now)  # fmt: skip
     return outcomes, lines
 
 
@@ -253,8 +255,10 @@ def test_late_200_is_the_one_duplicate_and_the_deadline_bounds_a_hanging_destina
     slow = RetryPolicy(attempts=10, timeout=0.6, backoff=0.01)
     env = {"PROMETHEUS_WEBHOOK_URL": hang.url()}
     started = time.monotonic()
-    outcomes, lines = run_delivery(make_channels(tmp_path, env, slow), "webhook",
-                                   Store(tmp_path / "b.sqlite"), [message()], deadline=1.5)  # fmt: skip
+    channels = make_channels(tmp_path, env, slow)
+    outcomes, lines = run_delivery(
+        channels, "webhook", Store(tmp_path / "b.sqlite"), [message()], deadline=1.5
+    )
     assert time.monotonic() - started < 2.5
     assert [o.status for o in outcomes] == ["fallback"]
     assert any("deadline" in line for line in lines)

@@ -33,8 +33,16 @@ REPO = Path(__file__).resolve().parents[3]
 def only_notifier_commands(monkeypatch):
     monkeypatch.setattr(prometheus.cli, "COMMANDS", {k: prometheus.cli.COMMANDS[k] for k in MINE})
     for name in list(os.environ):
-        if name.startswith(("PROMETHEUS_SLACK", "PROMETHEUS_WEBHOOK", "PROMETHEUS_SMTP",
-                            "PROMETHEUS_PAGERDUTY", "PROMETHEUS_REPORT", "PROMETHEUS_DOCS")):
+        if name.startswith(
+            (
+                "PROMETHEUS_SLACK",
+                "PROMETHEUS_WEBHOOK",
+                "PROMETHEUS_SMTP",
+                "PROMETHEUS_PAGERDUTY",
+                "PROMETHEUS_REPORT",
+                "PROMETHEUS_DOCS",
+            )
+        ):
             monkeypatch.delenv(name)  # fmt: skip
 
 
@@ -237,7 +245,10 @@ def test_kill_during_delivery_loses_nothing(fixtures, tmp_path, servers):
     ("setup", "expected"),
     [
         ("other-invocation", "run_results.json is from invocation"),
-        ("unknown-node", "run_results.json names node(s) not in manifest.json: model.prometheus.ghost"),
+        (
+            "unknown-node",
+            "run_results.json names node(s) not in manifest.json: model.prometheus.ghost",
+        ),
         ("bad-webhook-url", "$PROMETHEUS_WEBHOOK_URL is not an http(s) URL with a host"),
         ("bad-pagerduty-key", "is not a 32-character integration key"),
         ("bad-report-url", "PROMETHEUS_REPORT_URL (--report-url) is not an http(s) URL"),
@@ -280,6 +291,7 @@ def test_bad_input_exits_2_and_sends_nothing(fixtures, tmp_path, servers, monkey
     assert "secret" not in err.lower().replace("secrets", "")
     assert hook.requests == [] and not (tmp_path / "out.jsonl").exists()
     if setup != "not-a-store":
-        assert not (tmp_path / "incidents.sqlite").exists() or Store(
-            tmp_path / "incidents.sqlite"
-        ).history() == []
+        assert (
+            not (tmp_path / "incidents.sqlite").exists()
+            or Store(tmp_path / "incidents.sqlite").history() == []
+        )

@@ -88,7 +88,9 @@ def test_investor_failure_last_week_reaches_business_analytics_and_data_engineer
     assert "not_null_stg_finance__filings_reported_usd, 1 failing row(s)" in text
     ba = messages["business_analytics"]
     assert ba.pipelines[0].why == ("primary owner",)
-    assert "runbook: Numbers don't align with numbers on accounts/filings." in render.render_text(ba)
+    assert "runbook: Numbers don't align with numbers on accounts/filings." in render.render_text(
+        ba
+    )
 
 
 def test_investor_failure_mid_month_stays_with_business_analytics(routed):

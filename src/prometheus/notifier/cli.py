@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prometheus import artifacts, logs, settings
 from prometheus.errors import CliError
@@ -302,6 +303,34 @@ def add_oncall_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weeks", type=int, default=4, help="how far ahead (default 4)")
     parser.add_argument("--at", help="start instant (default now; no offset = UTC)")
     parser.add_argument("--pipeline", action="append", help="only these pipelines (repeatable)")
+    parser.add_argument(
+        "--person",
+        help="when is this person on call: member id, name or Slack handle (e.g. de-kenji)",
+    )
+
+
+def _window(start: datetime, end: datetime, timezone: str) -> str:
+    """UTC, then the team's wall-clock time."""
+    text = f"{_fmt(start)} -> {_fmt(end)}"
+    if timezone != "UTC":
+        tz = ZoneInfo(timezone)
+        left, right = start.astimezone(tz), end.astimezone(tz)
+        text += (
+            f"  ({left.strftime('%a %d %b %H:%M %Z')} -> {right.strftime('%a %d %b %H:%M %Z')} "
+            f"{timezone})"
+        )
+    return text
+
+
+def _find_person(config: ownership.OnCallConfig, who: str) -> tuple[ownership.Team, str]:
+    wanted = who.lstrip("@").casefold()
+    for team in config.teams.values():
+        for m in team.members:
+            names = {m.id, m.name, m.slack or "", m.slack_id or "", m.email}
+            if wanted in {n.lstrip("@").casefold() for n in names if n}:
+                return team, m.id
+    known = ", ".join(sorted(m.id for t in config.teams.values() for m in t.members))
+    raise CliError(f"--person {who!r}: no such member (known: {known})")
 
 
 def run_oncall(args: argparse.Namespace) -> int:
@@ -318,14 +347,18 @@ def run_oncall(args: argparse.Namespace) -> int:
     unknown = wanted - {p.name for p in config.pipelines}
     if unknown:
         raise CliError(f"unknown pipeline(s): {', '.join(sorted(unknown))}")
-    for pipeline in config.pipelines:
-        if wanted and pipeline.name not in wanted:
-            continue
-        owner = config.teams[pipeline.owner].display_name
+    pipelines = [p for p in config.pipelines if not wanted or p.name in wanted]
+    if args.person:
+        return _person_view(config, pipelines, args.person, start, end)
+    for pipeline in pipelines:
+        owner_team = config.teams[pipeline.owner]
         second = (
             config.teams[pipeline.secondary_owner].display_name if pipeline.secondary_owner else "-"
         )
-        print(f"{pipeline.name} ({pipeline.label}): owner {owner}, secondary {second}")
+        print(
+            f"{pipeline.name} ({pipeline.label}): owner {owner_team.display_name}, "
+            f"secondary {second}"
+        )
         for segment in schedules.timeline(pipeline, config.teams, start, end):
             active = [d for d in segment.duties if d.active]
             who = "; ".join(
@@ -334,7 +367,46 @@ def run_oncall(args: argparse.Namespace) -> int:
                 + (f" [{d.note}]" if d.note else "")
                 for d in active
             )
-            print(f"  {_fmt(segment.start)} -> {_fmt(segment.end)}  {who or 'owner team only'}")
+            if not who:  # nobody watches on a schedule: the owner team's channel only
+                who = (
+                    f"owner team only: {owner_team.display_name} "
+                    f"({', '.join(m.name for m in owner_team.members)}) via "
+                    f"{owner_team.channel or owner_team.email}, nobody paged"
+                )
+            tz = next((config.teams[d.team].timezone for d in active), owner_team.timezone)
+            print(f"  {_window(segment.start, segment.end, tz)}  {who}")
+    return 0
+
+
+def _person_view(
+    config: ownership.OnCallConfig,
+    pipelines: list[ownership.Pipeline],
+    who: str,
+    start: datetime,
+    end: datetime,
+) -> int:
+    team, member_id = _find_person(config, who)
+    member = team.member(member_id)
+    assert member is not None
+    windows: dict[tuple[datetime, datetime], list[str]] = {}
+    for pipeline in pipelines:
+        for segment in schedules.timeline(pipeline, config.teams, start, end):
+            for duty in segment.duties:
+                if duty.active and any(m.id == member_id for m in duty.people):
+                    label = f"{pipeline.name} ({duty.schedule.replace('_', ' ')})"
+                    windows.setdefault((segment.start, segment.end), []).append(label)
+    print(f"{member.name} ({member.id}, {team.display_name}, {team.timezone}):")
+    if not windows:
+        print(f"  not on call between {_fmt(start)} and {_fmt(end)}")
+    # merge touching windows with the same pipelines
+    merged: list[tuple[datetime, datetime, list[str]]] = []
+    for (left, right), labels in sorted(windows.items()):
+        if merged and merged[-1][1] >= left and merged[-1][2] == labels:
+            merged[-1] = (merged[-1][0], max(right, merged[-1][1]), labels)
+        else:
+            merged.append((left, right, labels))
+    for left, right, labels in merged:
+        print(f"  {_window(left, right, team.timezone)}  {', '.join(labels)}")
     return 0
 
 

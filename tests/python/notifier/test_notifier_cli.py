@@ -218,10 +218,35 @@ def test_oncall_prints_each_pipeline_over_the_weeks(fixtures, capsys):
     assert out.count("): owner ") == 5
     lines = [line.strip() for line in out.splitlines()]
     assert (
-        "2026-01-25 00:00 UTC -> 2026-01-26 09:00 UTC  "
-        "data_engineering last week of month: Kenji Sato"
+        "2026-01-25 00:00 UTC -> 2026-01-26 09:00 UTC  (Sun 25 Jan 00:00 GMT -> Mon 26 Jan 09:00 "
+        "GMT Europe/London)  data_engineering last week of month: Kenji Sato"
     ) in lines
     assert (
-        "2026-01-26 09:00 UTC -> 2026-02-02 09:00 UTC  finance_risk always: Amara Okafor, "
-        "Lucas Meyer; data_engineering weekly rotation: Zoe Martin"
+        "2026-01-26 09:00 UTC -> 2026-02-02 09:00 UTC  (Mon 26 Jan 09:00 GMT -> Mon 02 Feb 09:00 "
+        "GMT Europe/London)  finance_risk always: Amara Okafor, Lucas Meyer; data_engineering "
+        "weekly rotation: Zoe Martin"
     ) in lines
+    # a window without a scheduled watcher still names who hears about it, in local time
+    assert (
+        "2026-01-20 00:00 UTC -> 2026-01-25 00:00 UTC  (Mon 19 Jan 19:00 EST -> Sat 24 Jan 19:00 "
+        "EST America/New_York)  owner team only: Business Analytics (Maya Chen, Omar Haddad, "
+        "Ines Duarte) via #business-analytics-alerts, nobody paged"
+    ) in lines
+
+
+def test_oncall_per_person_view(fixtures, capsys):
+    argv = ["oncall", "--manifest", str(fixtures.target / "manifest.json"),
+            "--at", "2026-03-23T00:00:00Z", "--weeks", "2", "--person", "@zoe"]  # fmt: skip
+    assert main(argv) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == "Zoe Martin (de-zoe, Data Engineering, Europe/London):"
+    # her week ends at the 09:00 London handoff, 08:00 UTC after the DST change
+    assert (
+        "2026-03-23 09:00 UTC -> 2026-03-30 08:00 UTC  (Mon 23 Mar 09:00 GMT -> Mon 30 Mar "
+        "09:00 BST Europe/London)  daily_growth (weekly rotation), unit_level_profit "
+        "(weekly rotation)"
+    ) in lines
+    assert any("aggregate_profit (last week of month)" in line for line in lines)
+    assert main(["oncall", "--manifest", str(fixtures.target / "manifest.json"),
+                 "--person", "nobody"]) == 2  # fmt: skip
+    assert "--person 'nobody': no such member (known: ba-analyst-ines" in capsys.readouterr().err

@@ -305,7 +305,7 @@ def pd_dedup_key(change: Change) -> str:
 
 def pagerduty_events(message: Message) -> list[Any]:
     """Events API v2: trigger paging incidents (opened, worse, reminder), resolve
-    them when they pass, acknowledge one that dropped to a non-paging severity.
+    them when they pass, acknowledge one that eased to a non-paging status.
     Warnings that never paged send nothing to PagerDuty."""
     events: list[Any] = []
     problems = {p.unique_id: p for p in message.problems}
@@ -316,7 +316,7 @@ def pagerduty_events(message: Message) -> list[Any]:
                 events.append({"event_action": "resolve", "dedup_key": dedup})
             continue
         if change.action != "page":
-            if change.previous_status is not None and change.kind == "worsened":
+            if change.kind == "eased":  # it paged before; no longer blocking
                 events.append({"event_action": "acknowledge", "dedup_key": dedup})
             continue
         problem = problems.get(change.test)

@@ -50,7 +50,7 @@ def parse_at(value: str | None) -> datetime:
         raise CliError(
             f"--at {value!r}: not an ISO date-time (e.g. 2026-01-28T12:00:00Z)"
         ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _load_config(manifest: artifacts.Manifest) -> ownership.OnCallConfig:

@@ -9,6 +9,8 @@ Lifecycle, decided per run by :meth:`Store.reconcile`:
 - **worsened** (sent again) when it gets worse: more failing rows, a worse status
   (warn -> fail/error), the severity policy now pages, or it now reaches a new team;
   a new pipeline impacted is a new incident, so it is opened (and sent);
+- **eased** (sent) when it no longer pages (e.g. fail -> warn): PagerDuty's alert is
+  acknowledged, the team's channel is told;
 - **reminder** (sent again) when it has stayed open past the pipeline's re-notify
   interval (``alert_suppression_interval``, hours) since it was last sent;
 - **resolved** (sent) when the test ran and passed again; a resolved incident that
@@ -300,8 +302,12 @@ class Store:
                 worse.append("now reaches " + ", ".join(new_teams))
             sent_at = current["sent_at"] or current["opened_at"]
             due = at - sent_at >= timedelta(hours=obs.renotify_hours)
+            eased = obs.action != "page" and current["sent_action"] == "page"
             if worse:
                 kind, reason = "worsened", "worse: " + "; ".join(worse)
+            elif eased:
+                kind = "eased"
+                reason = f"no longer blocking: {current['sent_status']} -> {p.status}"
             elif due:
                 kind = "reminder"
                 reason = f"still open after {obs.renotify_hours:g} h (re-notify interval)"

@@ -70,7 +70,7 @@ class Change:
 
     incident_id: int
     key: str  # "<pipeline or team:NAME>|<test unique id>"
-    kind: str  # opened | worsened | reminder | updated | resolved
+    kind: str  # opened | worsened | eased | reminder | updated | resolved
     pipeline: str | None
     test: str  # unique id of the failing node
     name: str

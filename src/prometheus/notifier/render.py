@@ -145,6 +145,12 @@ def _mrkdwn(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn control characters (&, <, >) in our own text, so a failure
+    message cannot fake a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
     """Block Kit messages: the headline first, real mentions, one section per
     failing check; split into several messages (1/n...) rather than cut."""
@@ -164,7 +170,7 @@ def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
     elif message.problems:
         blocks += _mrkdwn("_Warnings only: nobody paged (severity policy)._")
     for problem in message.problems:
-        lines = problem_lines(message, problem, max_rows)
+        lines = [slack_escape(line) for line in problem_lines(message, problem, max_rows)]
         lines[0] = "*" + lines[0][2:] + "*"
         blocks.append({"type": "divider"})
         blocks += _mrkdwn("\n".join(lines))
@@ -173,8 +179,10 @@ def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
         blocks += _mrkdwn(
             "*Resolved:*\n"
             + "\n".join(
-                f"• incident #{c.incident_id} {c.pipeline or 'no pipeline'} / {c.name}: "
-                "passes again"
+                slack_escape(
+                    f"• incident #{c.incident_id} {c.pipeline or 'no pipeline'} / {c.name}: "
+                    "passes again"
+                )
                 for c in message.resolved
             )
         )
@@ -184,12 +192,11 @@ def slack_payloads(message: Message, max_rows: int = 3) -> list[dict[str, Any]]:
             if duty.active:
                 people = ", ".join(m.mention for m in duty.people) or "nobody"
                 who.append(f"{duty.team} {duty.schedule.replace('_', ' ')}: {people}")
-        text = (
+        text = slack_escape(
             f"*Pipeline {notice.pipeline.label}* ({', '.join(notice.why)})\n"
             f"owners: {notice.owner} (primary)"
             + (f", {notice.secondary_owner} (secondary)" if notice.secondary_owner else "")
-            + ("\non call: " + "; ".join(who) if who else "")
-        )
+        ) + ("\non call: " + "; ".join(who) if who else "")
         blocks += _mrkdwn(text)
     groups = [
         blocks[i : i + SLACK_BLOCKS_MAX - 1] for i in range(0, len(blocks), SLACK_BLOCKS_MAX - 1)

@@ -49,6 +49,13 @@ def test_a_long_message_is_split_never_cut(fixtures, tmp_path):
     assert parts[0]["blocks"][0]["type"] == "header"  # the headline first
     assert "continued in the next message" in json.dumps(parts[0])
     assert f"(2/{len(parts)})" in parts[1]["text"]
+    # a failure message cannot fake a mention: our text is escaped, mentions are real
+    tricky = replace(de, problems=(replace(de.problems[0], status="error",
+                                           message="<!channel> a < b & c"),))  # fmt: skip
+    (only,) = render.slack_payloads(tricky)
+    body = json.dumps(only)
+    assert "&lt;!channel&gt; a &lt; b &amp; c" in body and "<!channel>" not in body
+    assert "<@U0ZOE0001>" in body
 
 
 def test_message_is_actionable(fixtures, tmp_path):

@@ -127,6 +127,8 @@ def observe(routing: Routing, config: OnCallConfig) -> list[Observation]:
             hours = pipeline.alert_suppression_interval
             if hours is None:
                 hours = owner.alert_suppression_interval if owner else 24.0
+            if action == "channel" and pipeline.owner in teams:
+                teams = [pipeline.owner]  # a warning: the owning team's channel only
         else:
             team = config.teams[teams[0]]
             action = team.severity_policy.get(problem.status, "page")
@@ -300,9 +302,12 @@ class Store:
             new_teams = sorted(set(obs.teams) - set(current["sent_teams"]))
             if new_teams:
                 worse.append("now reaches " + ", ".join(new_teams))
+            eased = obs.action != "page" and current["sent_action"] == "page"
+            teams = obs.teams
+            if eased:  # tell everyone who was paged that it no longer blocks
+                teams = tuple(sorted(set(obs.teams) | set(current["sent_teams"])))
             sent_at = current["sent_at"] or current["opened_at"]
             due = at - sent_at >= timedelta(hours=obs.renotify_hours)
-            eased = obs.action != "page" and current["sent_action"] == "page"
             if worse:
                 kind, reason = "worsened", "worse: " + "; ".join(worse)
             elif eased:
@@ -320,11 +325,11 @@ class Store:
                 p.status,
                 rows,
                 obs.action,
-                obs.teams,
+                teams,
                 kind != "updated",
                 reason,
             )
-            changes.append(Change(kind=kind, reason=reason, **prev, **base))
+            changes.append(Change(kind=kind, reason=reason, **prev, **{**base, "teams": teams}))
 
         seen = {o.key for o in observations}
         for key, current in sorted(open_now.items()):

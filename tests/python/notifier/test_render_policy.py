@@ -62,7 +62,7 @@ def test_message_is_actionable(fixtures, tmp_path):
     de = first_run(fixtures, tmp_path)["data_engineering"]
     text = render.render_text(de)
     first_line = text.splitlines()[0]
-    assert first_line.startswith("[BLOCKING] 4 failing check(s)")
+    assert first_line.startswith("[BLOCKING] 3 failing check(s), 4 failing row(s)")  # no warning
     assert "held back: Aggregate profit for investors, Unit-level profit for experiments" in (
         first_line
     )
@@ -92,7 +92,10 @@ def test_warnings_go_to_the_channel_without_paging(fixtures, tmp_path):
     with store.transaction() as con:
         changes = store.reconcile(con, observe(result, config), (), AT, "run-1")
     messages = compose(result, changes, config, AT, "run-1", LINKS)
-    assert messages and all(not m.paging and m.mentions == () for m in messages)
+    # the owning teams' channels only: not the engineers watching the investor marts
+    assert {m.team for m in messages} == {"business_analytics", "finance_risk"}
+    assert {m.team for m in result.messages} >= {"data_engineering"}
+    assert all(not m.paging and m.mentions == () for m in messages)
     assert all(pagerduty_events(m) == [] for m in messages)  # nobody paged
     assert all("not paging: warnings only" in render.render_text(m) for m in messages)
     assert all(m.title.startswith("[WARNING]") for m in messages)

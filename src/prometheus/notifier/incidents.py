@@ -211,7 +211,9 @@ class Store:
             """
             select i.id, i.key, i.pipeline, i.test, i.opened_at,
                    e.kind, e.status, e.rows, e.action, e.teams, e.run_id,
-                   n.at, n.status, n.rows, n.action, n.teams
+                   n.at, n.status, n.rows, n.action, n.teams,
+                   exists (select 1 from events where incident_id = i.id and notified = 1
+                           and action = 'page')
             from incidents i
             join events e on e.id = (select max(id) from events where incident_id = i.id)
             left join events n on n.id = (
@@ -227,6 +229,7 @@ class Store:
                 "action": r[8], "teams": tuple(json.loads(r[9])), "run_id": r[10],
                 "sent_at": _parse(r[11]), "sent_status": r[12], "sent_rows": r[13],
                 "sent_action": r[14], "sent_teams": tuple(json.loads(r[15] or "[]")),
+                "paged": bool(r[16]),
             }  # fmt: skip
         return out
 
@@ -336,7 +339,8 @@ class Store:
             if key in seen or current["test"] not in ok:
                 continue  # still failing, or did not run this time
             teams = current["sent_teams"] or current["teams"]
-            action = current["sent_action"] or current["action"]
+            # an incident that ever paged is resolved where it paged (PagerDuty too)
+            action = "page" if current["paged"] else current["sent_action"] or current["action"]
             append(
                 current["id"], "resolved", current["status"], 0, action, teams, True, "passes again"
             )
@@ -354,7 +358,7 @@ class Store:
         return changes
 
     def history(self) -> list[dict[str, Any]]:
-        """Every event, oldest first (for tests and `notify --history`)."""
+        """Every event, oldest first."""
         with self.connect() as con:
             rows = con.execute(
                 "select i.id, i.key, e.kind, e.status, e.rows, e.notified, e.at, e.run_id"

@@ -50,7 +50,10 @@ def test_lifecycle_rules(tmp_path):
     assert step(store, [obs("fail", 5)], T0 + 32 * h, "r9") == [("updated", 1)]
     # not run this time (a partial build): stays open
     assert step(store, [], T0 + 33 * h, "r10") == []
-    assert step(store, [], T0 + 34 * h, "r11", passed=[TEST]) == [("resolved", 1)]
+    with store.transaction() as con:
+        (resolved,) = store.reconcile(con, [], [TEST], T0 + 34 * h, "r11")
+    assert (resolved.kind, resolved.incident_id, resolved.rows) == ("resolved", 1, 0)
+    assert resolved.action == "page"  # it paged once: PagerDuty's alert gets resolved
     assert step(store, [], T0 + 35 * h, "r12", passed=[TEST]) == []  # resolved once
     assert step(store, [obs()], T0 + 36 * h, "r13") == [("opened", 2)]  # a new incident
     kinds = [e["kind"] for e in store.history()]
@@ -75,3 +78,18 @@ def test_bad_store_file_is_a_clear_error(tmp_path, content, message):
         return
     with pytest.raises(StateError, match=message):
         Store(path)
+
+
+def test_an_eased_incident_still_resolves_where_it_paged(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    h = timedelta(hours=1)
+    assert step(store, [obs()], T0, "r1") == [("opened", 1)]
+    assert step(store, [obs("warn", 2)], T0 + h, "r2") == [("eased", 1)]
+    with store.transaction() as con:
+        (resolved,) = store.reconcile(con, [], [TEST], T0 + 2 * h, "r3")
+    assert (resolved.kind, resolved.action) == ("resolved", "page")
+    # a warning that never paged resolves in the channel only
+    assert step(store, [obs("warn", 1)], T0 + 3 * h, "r4") == [("opened", 2)]
+    with store.transaction() as con:
+        (quiet,) = store.reconcile(con, [], [TEST], T0 + 4 * h, "r5")
+    assert (quiet.kind, quiet.action) == ("resolved", "channel")

@@ -2,7 +2,13 @@
 # Build the notifier's test fixtures: real dbt artifacts from a `dbt build` of this
 # project on small generated data, corrupted so that some tests fail.
 #
-#   scripts/build_notifier_fixtures.sh OUT_DIR
+#   scripts/build_notifier_fixtures.sh OUT_DIR [first|second]
+#
+# `second` is the next day's build: the duplicated order is gone (the unique test
+# passes again), a third user_id is NULL (the not_null test gets worse) and the
+# filings NULL persists. Used by the incident tests and the main command's dry run.
+# With FREEZE_TO=DIR, the small committed fixtures (pruned manifest, run results,
+# stored failing rows as JSON) are written there too (scripts/freeze_notifier_fixtures.py).
 #
 # Writes OUT_DIR/raw (generated Parquet, corrupted), OUT_DIR/wh.duckdb (warehouse,
 # with the failing rows stored by --store-failures) and OUT_DIR/target (manifest.json,
@@ -13,15 +19,19 @@
 # `dbt build` exits 1 when tests fail, which is the point; any other failure stops here.
 set -euo pipefail
 
-out="${1:?usage: $0 OUT_DIR}"
+out="${1:?usage: $0 OUT_DIR [first|second]}"
+variant="${2:-first}"
+case "$variant" in first|second) ;; *) echo "variant must be first or second" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
+# uv when it is on the PATH, else the synced .venv (no uv needed to rebuild)
+run() { if command -v uv >/dev/null 2>&1; then uv run "$@"; else ".venv/bin/$1" "${@:2}"; fi; }
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 rm -rf "$out/raw" "$out/target" "$out/logs" "$out/wh.duckdb" "$out/tmp"
 
 # = `uv run prometheus generate ...`, calling the generator's module directly so a
 # half-registered sub-command elsewhere in the shared dispatcher cannot break this
-uv run python -c '
+run python -c '
 import argparse, sys
 from prometheus.generator import cli
 parser = argparse.ArgumentParser(prog="prometheus generate")
@@ -29,13 +39,14 @@ cli.add_arguments(parser)
 sys.exit(cli.run(parser.parse_args(sys.argv[1:])))
 ' --scale 0.01 --seed 7 --start 2024-01-01 --end 2024-06-30 --out "$out/raw"
 
-uv run python - "$out/raw" <<'PY'
+run python - "$out/raw" "$variant" <<'PY'
 import sys
 from pathlib import Path
 
 import duckdb
 
 raw = Path(sys.argv[1])
+second = sys.argv[2] == "second"
 con = duckdb.connect()
 
 
@@ -55,6 +66,13 @@ rewrite(
     from numbered
     union all
     select * exclude (rn, user_id), user_id from numbered where rn = 10
+    """
+    if not second
+    else """
+    with numbered as (select *, row_number() over (order by order_id) as rn from '{src}')
+    select * exclude (rn, user_id),
+        case when rn in (3, 4, 5) then null else user_id end as user_id
+    from numbered
     """,
 )
 filings = raw / "finance" / "filings.parquet"
@@ -75,7 +93,7 @@ set +e
 PROMETHEUS_RAW_DIR="$out/raw" \
 PROMETHEUS_DUCKDB_PATH="$out/wh.duckdb" \
 PROMETHEUS_DUCKDB_TEMP_DIR="$out/tmp" \
-    uv run dbt build --store-failures --target-path "$out/target" --log-path "$out/logs" \
+    run dbt build --store-failures --target-path "$out/target" --log-path "$out/logs" \
     --vars '{as_of: "2024-07-01T06:00:00"}' >"$out/build.log" 2>&1
 status=$?
 set -e
@@ -87,4 +105,7 @@ fi
 test -s "$out/target/manifest.json"
 test -s "$out/target/run_results.json"
 grep -E "^.*Done\." "$out/build.log" || true
+if [ -n "${FREEZE_TO:-}" ]; then
+    run python scripts/freeze_notifier_fixtures.py "$out" "$FREEZE_TO"
+fi
 echo "fixtures in $out"

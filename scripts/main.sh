@@ -28,8 +28,15 @@ echo "==> Elementary report (offline, from the artifacts and the stored run hist
 uv run prometheus report build --target-dir target --out artifacts/report/index.html
 
 echo "==> notifier, dry run: what it would send to whom, on call now"
-dry_run_state="$(mktemp -d)/state.json"   # a dry run remembers nothing
+dry_run_state="$(mktemp -d)/incidents.sqlite"   # a dry run remembers nothing
 uv run prometheus notify --target-dir target --state-file "$dry_run_state"
+
+echo "==> notifier, dry run over two stored builds (tests/python/notifier/fixtures): incidents opened, then updated, worse and resolved"
+demo_state="$(mktemp -d)/incidents.sqlite"
+uv run prometheus notify --target-dir tests/python/notifier/fixtures/first --at 2026-01-28T12:00:00Z \
+    --state-file "$demo_state" --sample-rows 0 | grep '^notify: '
+uv run prometheus notify --target-dir tests/python/notifier/fixtures/second --at 2026-01-29T06:00:00Z \
+    --state-file "$demo_state" --sample-rows 0
 
 echo "==> dbt docs generate --static"
 uv run dbt docs generate --static --quiet

@@ -1,15 +1,17 @@
-"""Notifier: routes failures of a `dbt build` to the teams and people on call.
+"""Notifier: incidents from the failures of a `dbt build`, told to the teams and
+people on call.
 
 Modules, by what they do:
 
-- ``artifacts``: small typed readers of manifest.json / run_results.json / sources.json;
-- ``ownership``: the on-call configuration (teams, members, rotations, pipelines) from the
-  manifest, validated;
+- ``problems``: what failed in a run and which exposures it impacts (pure);
+- ``ownership``: the on-call configuration (teams, members, rotations, pipelines,
+  severity policy, runbooks) from the manifest, validated;
 - ``schedules``: who is on call at an instant (pure);
-- ``routing``: failures -> impacted pipelines -> one message per team (pure);
+- ``routing``: problems -> impacted pipelines -> one message per team (pure);
+- ``render``: plain text and Slack Block Kit (pure);
+- ``incidents``: the incident lifecycle and its append-only SQLite store and outbox;
 - ``stored_failures``: a few failing rows from the DuckDB warehouse (read-only);
-- ``channels``: stdout, JSON lines, Slack, generic webhook, e-mail;
-- ``delivery``: retries, fallback, exit codes;
-- ``state``: what was already sent (suppression);
+- ``channels``: stdout, JSON lines, Slack, generic webhook, PagerDuty, e-mail;
+- ``delivery``: intent/outcome, retries, deadline, fallback, exit codes;
 - ``cli``: ``prometheus notify``, ``prometheus oncall``, ``prometheus validate-oncall``.
 """

@@ -1,33 +1,38 @@
-"""Reliable delivery: timeouts, bounded retries with backoff, fallback, exit codes.
+"""Delivery from the outbox: intent before sending, outcome after, bounded in time.
 
-- HTTP (Slack, webhooks): ``requests`` with urllib3's ``Retry`` mounted on the
-  session: retries on connection errors, read time-outs, 5xx and 429, with
-  exponential backoff, honouring ``Retry-After`` (capped), at most
-  ``RetryPolicy.attempts`` requests per message and destination.
-- SMTP: the same policy in a small loop (4xx replies and dropped connections
-  retry, 5xx replies do not).
-- A destination that stays down gets the message on the fallback channel (a
-  JSON-lines file by default) and the run exits with ``EXIT_FALLBACK``; if even
-  the fallback fails, ``EXIT_UNDELIVERED``.
-- The sent-log (``state``) is saved after every delivery, so a crash halfway
-  through a run never makes the next run send a delivered message again.
+- Every run's messages are rendered into the outbox (``incidents.Store``) in the
+  same transaction as the incident events that caused them, before anything is
+  sent. Then each pending outbox row is **claimed** (an ``intent`` attempt, written
+  atomically; a row already sent, or held by a live notifier, is skipped), sent,
+  and its outcome recorded (``sent``, ``failed``, ``fallback``). A notifier killed
+  after its intent leaves a stale claim the next run takes over.
+- HTTP (Slack, webhooks, PagerDuty): bounded attempts with exponential backoff on
+  connection errors, time-outs, 5xx and 429 (honouring ``Retry-After``, capped);
+  other 4xx fail at once. SMTP: 4xx replies and dropped connections retry, 5xx not.
+- An overall ``Deadline`` per run: every request's time-out and every wait is cut
+  to what is left, and destinations are served in parallel, so one hanging
+  destination cannot hold the others.
+- A destination that stays down gets the message in the fallback file (once) and
+  the row stays pending: the next run retries it.
 """
 
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from prometheus.notifier.routing import Message
-from prometheus.notifier.state import SentLog
+if TYPE_CHECKING:
+    from prometheus.notifier.channels import Destination
+    from prometheus.notifier.incidents import OutboxRow, Store
 
 EXIT_OK = 0
 EXIT_FALLBACK = 3  # some message reached only the fallback channel
@@ -48,52 +53,79 @@ class RetryPolicy:
     backoff_max: float = 8.0
     retry_after_max: float = 30.0  # never wait longer than this for a Retry-After
 
+    def delay(self, attempt: int) -> float:
+        return float(min(self.backoff * 2**attempt, self.backoff_max))
+
     def delays(self) -> list[float]:
-        """Sleeps between SMTP attempts (HTTP uses urllib3's own schedule)."""
-        return [min(self.backoff * 2**i, self.backoff_max) for i in range(self.attempts - 1)]
+        return [self.delay(i) for i in range(self.attempts - 1)]
 
 
-def http_session(policy: RetryPolicy) -> requests.Session:
-    retries = policy.attempts - 1
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        redirect=0,
-        allowed_methods=None,  # POST too: receivers get an Idempotency-Key to dedupe
-        status_forcelist=sorted(RETRY_STATUSES),
-        backoff_factor=policy.backoff,
-        backoff_max=policy.backoff_max,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-        retry_after_max=int(policy.retry_after_max),  # a server cannot stall us
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+@dataclass
+class Deadline:
+    """The run's overall deadline (monotonic)."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return self.seconds - (time.monotonic() - self.started)
+
+    def timeout(self, wanted: float) -> float:
+        left = self.remaining()
+        if left <= 0:
+            raise DeliveryError(f"run deadline of {self.seconds:g} s reached")
+        return min(wanted, left)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, min(seconds, self.remaining())))
+
+
+def _retry_after(value: str | None, cap: float) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, cap))
 
 
 def post_json(
     session: requests.Session,
     url: str,
-    payload: Mapping[str, Any],
+    payload: Any,
     policy: RetryPolicy,
+    deadline: Deadline,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """POST with the session's retries; DeliveryError (without the URL) if it fails."""
-    try:
-        response = session.post(
-            url, json=payload, headers=dict(headers or {}), timeout=policy.timeout
-        )
-    except requests.RequestException as exc:
-        raise DeliveryError(f"{type(exc).__name__} after {policy.attempts} attempt(s)") from None
-    if response.status_code >= 300:
-        raise DeliveryError(f"HTTP {response.status_code} after retries")
+    """POST with bounded retries inside the deadline; DeliveryError (without the
+    URL) if it fails."""
+    last = ""
+    for attempt in range(policy.attempts):
+        timeout = deadline.timeout(policy.timeout)
+        wait = policy.delay(attempt)
+        try:
+            response = session.post(url, json=payload, headers=dict(headers or {}), timeout=timeout)
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        else:
+            if response.status_code < 300:
+                return
+            last = f"HTTP {response.status_code}"
+            if response.status_code not in RETRY_STATUSES:
+                raise DeliveryError(f"{last} (not retried)")
+            after = _retry_after(response.headers.get("Retry-After"), policy.retry_after_max)
+            if after is not None:
+                wait = after
+        if attempt == policy.attempts - 1:
+            break
+        if deadline.remaining() <= wait:
+            raise DeliveryError(f"{last}; run deadline of {deadline.seconds:g} s reached")
+        deadline.sleep(wait)
+    raise DeliveryError(f"{last} after {policy.attempts} attempt(s)")
 
 
 SMTP_TRANSIENT: tuple[type[BaseException], ...] = (
@@ -106,11 +138,15 @@ SMTP_TRANSIENT: tuple[type[BaseException], ...] = (
 
 
 def with_retries(
-    action: Callable[[], None], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep
+    action: Callable[[], None],
+    policy: RetryPolicy,
+    deadline: Deadline | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> None:
     """Run ``action`` up to ``policy.attempts`` times (SMTP). 4xx replies and
     connection problems retry; anything else fails at once."""
-    delays = policy.delays()
+    deadline = deadline or Deadline(3600)
+    pause = sleep or deadline.sleep
     for attempt in range(policy.attempts):
         try:
             action()
@@ -127,96 +163,93 @@ def with_retries(
                 raise DeliveryError(
                     f"{type(exc).__name__} after {attempt + 1} attempt(s)"
                 ) from None
-        sleep(delays[attempt])
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where one message goes. ``name`` keys the sent-log; ``describe`` is safe to
-    print (it names the environment variable, never its value)."""
-
-    name: str
-    describe: str
-    send: Callable[[Message], None]
-    record: bool = True  # False for the dry run: nothing is remembered
+        if deadline.remaining() <= policy.delay(attempt):
+            raise DeliveryError(f"run deadline of {deadline.seconds:g} s reached")
+        pause(policy.delay(attempt))
 
 
 @dataclass(frozen=True)
 class Outcome:
-    dedup_key: str
+    message_key: str
     team: str
     destination: str
-    status: str  # sent | suppressed | fallback | failed
+    status: str  # sent | skipped | fallback | failed
     detail: str = ""
 
 
 def deliver(
-    plan: Iterable[tuple[Message, Sequence[Destination]]],
+    store: Store,
+    rows: Iterable[OutboxRow],
+    destinations: Mapping[str, Destination],
     fallback: Callable[[Destination], Destination] | None,
-    log: SentLog,
-    now: datetime,
+    deadline: Deadline,
     redact: Callable[[str], str],
     say: Callable[[str], None],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    workers: int = 4,
 ) -> list[Outcome]:
-    """Send every message to each of its destinations, at most once per
-    suppression interval; use the fallback for a destination that stays down."""
+    """Send every pending outbox row whose destination this run has; rows of one
+    destination in order, destinations in parallel."""
+    by_dest: dict[str, list[OutboxRow]] = {}
+    for row in rows:
+        if row.destination in destinations:
+            by_dest.setdefault(row.destination, []).append(row)
     outcomes: list[Outcome] = []
-    for message, destinations in plan:
-        for dest in destinations:
-            key = message.dedup_key
-            if dest.record and log.suppressed(key, dest.name, now, message.suppression_hours):
-                sent = log.sent_at(key, dest.name)
-                when = sent.isoformat() if sent else "?"
-                outcomes.append(
-                    Outcome(key, message.team, dest.name, "suppressed", f"already sent at {when}")
-                )
-                say(
-                    f"suppressed {key} -> {dest.name}: already sent within "
-                    f"{message.suppression_hours:g}h"
-                )
-                continue
-            try:
-                dest.send(message)
-            except DeliveryError as exc:
-                error = redact(str(exc))
-                say(f"FAILED {key} -> {dest.describe}: {error}")
-                outcomes.append(_fall_back(message, dest, error, fallback, log, now, redact, say))
-                continue
-            if dest.record:
-                log.record(key, dest.name, now, team=message.team, run_id=message.run_id)
-                log.save(now)
-            outcomes.append(Outcome(key, message.team, dest.name, "sent"))
-            say(f"sent {key} -> {dest.describe}")
-    return outcomes
+    lock = threading.Lock()
+    lease = timedelta(seconds=max(deadline.seconds, 1.0))
+
+    def serve(name: str) -> None:
+        dest = destinations[name]
+        for row in by_dest[name]:
+            outcome = _one(store, row, dest, fallback, deadline, lease, redact, say, now)
+            with lock:
+                outcomes.append(outcome)
+
+    if by_dest:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_dest)))) as pool:
+            for future in [pool.submit(serve, name) for name in sorted(by_dest)]:
+                future.result()
+    return sorted(outcomes, key=lambda o: (o.destination, o.message_key))
 
 
-def _fall_back(
-    message: Message,
+def _one(
+    store: Store,
+    row: OutboxRow,
     dest: Destination,
-    error: str,
     fallback: Callable[[Destination], Destination] | None,
-    log: SentLog,
-    now: datetime,
+    deadline: Deadline,
+    lease: timedelta,
     redact: Callable[[str], str],
     say: Callable[[str], None],
+    now: Callable[[], datetime],
 ) -> Outcome:
-    key = message.dedup_key
-    if fallback is None:
-        return Outcome(key, message.team, dest.name, "failed", error)
-    spare = fallback(dest)
-    if log.suppressed(key, spare.name, now, message.suppression_hours):
-        say(f"{key} -> {spare.describe}: already in the fallback")
-        return Outcome(key, message.team, dest.name, "fallback", error)
+    key = row.message_key
+    if not store.claim(row.id, lease, now()):
+        say(f"skipped {key} -> {dest.describe}: sent already or being sent by another notifier")
+        return Outcome(key, row.team, dest.name, "skipped", "claimed elsewhere")
     try:
-        spare.send(message)
+        dest.send(key, row.payload, deadline)
     except DeliveryError as exc:
-        say(f"FAILED {key} -> fallback {spare.describe}: {redact(str(exc))}")
-        return Outcome(key, message.team, dest.name, "failed", error)
-    if spare.record:
-        log.record(key, spare.name, now, team=message.team, run_id=message.run_id, error=error)
-        log.save(now)
-    say(f"fell back {key} -> {spare.describe}")
-    return Outcome(key, message.team, dest.name, "fallback", error)
+        error = redact(str(exc))
+        store.record(row.id, "failed", now(), error)
+        say(f"FAILED {key} -> {dest.describe}: {error}")
+        if fallback is None:
+            return Outcome(key, row.team, dest.name, "failed", error)
+        spare = fallback(dest)
+        if store.fell_back(row.id):
+            say(f"{key} -> {spare.describe}: already in the fallback")
+            return Outcome(key, row.team, dest.name, "fallback", error)
+        try:
+            spare.send(key, row.payload, deadline)
+        except DeliveryError as exc2:
+            say(f"FAILED {key} -> fallback {spare.describe}: {redact(str(exc2))}")
+            return Outcome(key, row.team, dest.name, "failed", error)
+        store.record(row.id, "fallback", now(), error)
+        say(f"fell back {key} -> {spare.describe}")
+        return Outcome(key, row.team, dest.name, "fallback", error)
+    store.record(row.id, "sent", now())
+    say(f"sent {key} -> {dest.describe}")
+    return Outcome(key, row.team, dest.name, "sent")
 
 
 def exit_code(outcomes: Iterable[Outcome]) -> int:

@@ -14,7 +14,7 @@ Everything is validated with pydantic; every problem names the file
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any, Literal
@@ -25,8 +25,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from prometheus.artifacts import Manifest
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# what a problem of a given dbt status does: page the person on call, or only
+# tell the owning team's channel; blocking statuses page by default
+Action = Literal["page", "channel"]
+Status = Literal["fail", "error", "runtime error", "warn", "skipped"]
+DEFAULT_SEVERITY_POLICY: dict[str, str] = {
+    "fail": "page",
+    "error": "page",
+    "runtime error": "page",
+    "warn": "channel",
+    "skipped": "channel",
+}
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Schedule = Literal["always", "weekly_rotation", "last_week_of_month"]
+
+
+def _policy(policy: Mapping[Status, Action]) -> dict[str, str]:
+    return {str(status): str(action) for status, action in policy.items()}
 
 
 def _check_timezone(value: str) -> str:
@@ -48,7 +63,14 @@ class Member(_Strict):
     name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     slack: str | None = None
+    # Slack member id (Profile > Copy member ID), so a mention notifies the person
+    slack_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{4,}$")
     role: str = Field(min_length=1)
+
+    @property
+    def mention(self) -> str:
+        """A real Slack mention when the member id is known, else the name."""
+        return f"<@{self.slack_id}>" if self.slack_id else (self.slack or self.name)
 
 
 class Override(_Strict):
@@ -129,6 +151,7 @@ class TeamMeta(BaseModel):
     subscribers: list[str] = Field(default_factory=list)
     last_week_of_month_days: int = Field(default=7, ge=1, le=28)
     alert_suppression_interval: float = Field(default=24, ge=0)
+    severity_policy: dict[Status, Action] = Field(default_factory=dict)
 
     _tz_ok = field_validator("timezone")(_check_timezone)
 
@@ -140,8 +163,14 @@ class Watcher(_Strict):
 
 
 class CommonIssue(_Strict):
+    """A runbook entry. ``nodes`` (model, source, seed or test names) and
+    ``test_types`` (generic test names such as not_null) say which failing tests it
+    is about, wherever they are routed: a node match wins over a test-type match."""
+
     issue: str = Field(min_length=1)
     steps: list[str] = Field(min_length=1)
+    nodes: list[str] = Field(default_factory=list)
+    test_types: list[str] = Field(default_factory=list)
 
 
 class PipelineMeta(BaseModel):
@@ -156,6 +185,7 @@ class PipelineMeta(BaseModel):
     subscribers: list[str] = Field(default_factory=list)
     channel: str | None = None
     alert_suppression_interval: float | None = Field(default=None, ge=0)
+    severity_policy: dict[Status, Action] = Field(default_factory=dict)
 
     @field_validator("subscribers", mode="before")
     @classmethod
@@ -178,6 +208,9 @@ class Team:
     last_week_of_month_days: int
     alert_suppression_interval: float
     original_file_path: str
+    severity_policy: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY)
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -208,6 +241,13 @@ class Pipeline:
     alert_suppression_interval: float | None
     depends_on: tuple[str, ...]
     original_file_path: str
+    severity_policy: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_POLICY)
+    )
+
+    def action(self, status: str) -> str:
+        """page | channel for a problem of ``status`` on this pipeline."""
+        return self.severity_policy.get(status, "page")
 
 
 @dataclass(frozen=True)
@@ -340,6 +380,7 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
             last_week_of_month_days=meta.last_week_of_month_days,
             alert_suppression_interval=meta.alert_suppression_interval,
             original_file_path=file,
+            severity_policy={**DEFAULT_SEVERITY_POLICY, **_policy(meta.severity_policy)},
         )
     known_teams = {g.name for g in manifest.groups.values()}
 
@@ -432,8 +473,26 @@ def collect(manifest: Manifest) -> tuple[OnCallConfig, list[ConfigIssue]]:
                 alert_suppression_interval=pmeta.alert_suppression_interval,
                 depends_on=exposure.depends_on_nodes,
                 original_file_path=file,
+                severity_policy={
+                    **(owner_team.severity_policy if owner_team else DEFAULT_SEVERITY_POLICY),
+                    **_policy(pmeta.severity_policy),
+                },
             )
         )
+    # runbook entries must name nodes that exist, or they would never match
+    names = {n.name for n in manifest.nodes.values()}
+    for pipeline in pipelines:
+        for i, issue in enumerate(pipeline.common_issues):
+            for j, name in enumerate(issue.nodes):
+                if name not in names:
+                    issues.append(
+                        ConfigIssue(
+                            pipeline.original_file_path,
+                            f"exposures[{pipeline.exposure_name}].config.meta"
+                            f".common_issues[{i}].nodes[{j}]",
+                            f"no model, source, seed or test named {name!r}",
+                        )
+                    )
     # models/sources may name an owning team in meta.owner (Elementary's key)
     for node in sorted(manifest.nodes.values(), key=lambda n: n.unique_id):
         owner = node.meta.get("owner")

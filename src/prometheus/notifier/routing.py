@@ -1,206 +1,25 @@
-"""From a run's results to one message per team: pure functions, no I/O.
+"""From problems to one message per team: pure functions, no I/O.
 
-1. Problems are results with status fail, warn, error or runtime error (and source
-   freshness warn/error). A skipped node is folded under the failures that caused
-   it: a failing test on, or an error of, one of its ancestors.
-2. Each problem's impact is the set of exposures downstream of what it checks (a
-   test: the node it is attached to, else everything it depends on; a model or a
-   source: itself), walking the manifest's ``child_map``. Exposures with a
-   ``pipeline`` in their meta are pipelines.
-3. A pipeline's failure goes to its primary owner team, always, and to each
-   watcher team whose schedule is active at ``at`` (weekly rotation: always;
-   last week of the month: only then). The secondary owner is named in the message
-   as escalation. A problem that reaches no pipeline goes to the team that owns the
-   node (``meta.owner`` naming a team, else its dbt group).
-4. One message per team per run, with a dedup key (team + failing node ids and
-   statuses) that ``state`` uses to suppress repeats.
+A pipeline's failure goes to its primary owner team, always, and to each watcher
+team whose schedule is active at ``at`` (weekly rotation: always; last week of the
+month: only then). The secondary owner is named in the message as escalation. A
+problem that reaches no pipeline goes to the team that owns the node
+(``meta.owner`` naming a team, else its dbt group). Problems come from
+``problems``; text and Slack blocks from ``render``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from prometheus.artifacts import Manifest, Node, TargetArtifacts
+from prometheus.artifacts import Manifest
 from prometheus.notifier.ownership import CommonIssue, OnCallConfig, Pipeline, Team
+from prometheus.notifier.problems import SEVERITY, Problem
 from prometheus.notifier.schedules import Duty, on_call
-
-# statuses that stop downstream nodes in `dbt build` (a warning does not)
-BLOCKING = frozenset({"fail", "error", "runtime error"})
-SEVERITY = {"warn": 1, "skipped": 1, "fail": 2, "error": 3, "runtime error": 3}
-
-
-@dataclass(frozen=True)
-class Problem:
-    unique_id: str
-    name: str
-    resource_type: str
-    status: str
-    original_file_path: str
-    failures: int | None = None
-    message: str | None = None
-    relation_name: str | None = None
-    checks: tuple[str, ...] = ()  # the nodes a test checks (or the node itself)
-    column_name: str | None = None
-    skipped: tuple[str, ...] = ()  # unique ids of nodes skipped because of it
-    exposures: tuple[str, ...] = ()  # impacted exposure unique ids
-    sample_rows: tuple[Mapping[str, Any], ...] = ()
-    stored_row_count: int | None = None  # rows in the test's store_failures table
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "unique_id": self.unique_id,
-            "name": self.name,
-            "resource_type": self.resource_type,
-            "status": self.status,
-            "file": self.original_file_path,
-            "failures": self.failures,
-            "message": self.message,
-            "relation_name": self.relation_name,
-            "checks": list(self.checks),
-            "column_name": self.column_name,
-            "skipped": list(self.skipped),
-            "exposures": list(self.exposures),
-            "sample_rows": [dict(r) for r in self.sample_rows],
-            "stored_row_count": self.stored_row_count,
-        }
-
-
-def _problem(node: Node | None, unique_id: str, status: str, **extra: Any) -> Problem:
-    if node is None:
-        return Problem(
-            unique_id,
-            unique_id.split(".")[-1],
-            unique_id.split(".")[0],
-            status,
-            "",
-            checks=(unique_id,),
-            **extra,
-        )
-    if node.resource_type in ("test", "unit_test"):
-        checks = (node.attached_node,) if node.attached_node else node.depends_on_nodes
-    else:
-        checks = (node.unique_id,)
-    return Problem(
-        unique_id=unique_id,
-        name=node.name,
-        resource_type=node.resource_type,
-        status=status,
-        original_file_path=node.original_file_path,
-        relation_name=node.relation_name,
-        checks=tuple(checks),
-        column_name=node.column_name,
-        **extra,
-    )
-
-
-def ancestors(manifest: Manifest, unique_id: str) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(manifest.parent_map.get(unique_id, ()))
-    while queue:
-        uid = queue.popleft()
-        if uid not in seen:
-            seen.add(uid)
-            queue.extend(manifest.parent_map.get(uid, ()))
-    return seen
-
-
-def descendants(manifest: Manifest, roots: Iterable[str]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(roots)
-    while queue:
-        uid = queue.popleft()
-        if uid not in seen:
-            seen.add(uid)
-            queue.extend(manifest.child_map.get(uid, ()))
-    return seen
-
-
-def find_problems(run: TargetArtifacts) -> list[Problem]:
-    """Every problem of the run, with skipped nodes folded under their causes and
-    the impacted exposures filled in; sorted by unique id."""
-    manifest = run.manifest
-    problems: list[Problem] = []
-    skipped: list[str] = []
-    for result in run.run_results.results if run.run_results else ():
-        if result.is_problem:
-            problems.append(
-                _problem(
-                    manifest.node(result.unique_id),
-                    result.unique_id,
-                    result.status,
-                    failures=result.failures,
-                    message=result.message,
-                )
-            )
-            if result.relation_name and problems[-1].relation_name is None:
-                problems[-1] = _replace(problems[-1], relation_name=result.relation_name)
-        elif result.is_skipped:
-            skipped.append(result.unique_id)
-    if run.sources is not None:
-        for fresh in run.sources.results:
-            if fresh.is_problem:
-                detail = fresh.error or (
-                    f"max loaded at {fresh.max_loaded_at.replace(tzinfo=UTC).isoformat()}"
-                    if fresh.max_loaded_at
-                    else None
-                )
-                problems.append(
-                    _problem(
-                        manifest.node(fresh.unique_id),
-                        fresh.unique_id,
-                        fresh.status,
-                        message=f"source freshness {fresh.status}: {detail}",
-                    )
-                )
-
-    folded: dict[str, list[str]] = {p.unique_id: [] for p in problems}
-    for uid in skipped:
-        up = ancestors(manifest, uid)
-        causes = [
-            p
-            for p in problems
-            if p.status in BLOCKING and (p.unique_id in up or up & set(p.checks))
-        ]
-        if causes:
-            for cause in causes:
-                folded[cause.unique_id].append(uid)
-        else:  # skipped for a reason the run does not show (e.g. --fail-fast)
-            problems.append(_problem(manifest.node(uid), uid, "skipped"))
-            folded[uid] = []
-
-    out = []
-    for p in problems:
-        impacted = descendants(manifest, (*p.checks, *folded[p.unique_id]))
-        exposures = tuple(sorted(uid for uid in impacted if uid in manifest.exposures))
-        out.append(_replace(p, skipped=tuple(sorted(folded[p.unique_id])), exposures=exposures))
-    return sorted(out, key=lambda p: p.unique_id)
-
-
-def _replace(problem: Problem, **changes: Any) -> Problem:
-    from dataclasses import replace
-
-    return replace(problem, **changes)
-
-
-def attach_samples(
-    problems: Sequence[Problem],
-    samples: Mapping[str, Sequence[Mapping[str, Any]]],
-    row_counts: Mapping[str, int] | None = None,
-) -> list[Problem]:
-    counts = row_counts or {}
-    return [
-        _replace(
-            p,
-            sample_rows=tuple(samples.get(p.unique_id, ())),
-            stored_row_count=counts.get(p.unique_id, p.stored_row_count),
-        )
-        for p in problems
-    ]
 
 
 @dataclass(frozen=True)
@@ -246,6 +65,66 @@ class PipelineNotice:
 
 
 @dataclass(frozen=True)
+class Change:
+    """What happened to one incident in this run (see ``incidents``)."""
+
+    incident_id: int
+    key: str  # "<pipeline or team:NAME>|<test unique id>"
+    kind: str  # opened | worsened | eased | reminder | updated | resolved
+    pipeline: str | None
+    test: str  # unique id of the failing node
+    name: str
+    status: str  # dbt status now (for resolved: the last failing one)
+    rows: int | None  # the one failing-row count
+    previous_status: str | None
+    previous_rows: int | None
+    opened_at: datetime
+    action: str  # page | channel (severity policy)
+    reason: str  # why it is (re-)notified, in words
+    teams: tuple[str, ...] = ()
+
+    @property
+    def notify(self) -> bool:
+        return self.kind != "updated"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.incident_id,
+            "key": self.key,
+            "kind": self.kind,
+            "pipeline": self.pipeline,
+            "test": self.test,
+            "name": self.name,
+            "status": self.status,
+            "failing_rows": self.rows,
+            "previous_status": self.previous_status,
+            "previous_failing_rows": self.previous_rows,
+            "opened_at": self.opened_at.isoformat(),
+            "action": self.action,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Links:
+    """Base URLs from configuration (``--report-url``/``--docs-url`` or
+    PROMETHEUS_REPORT_URL / PROMETHEUS_DOCS_URL)."""
+
+    report: str | None = None
+    docs: str | None = None
+    warehouse: str | None = None  # DuckDB path shown in the ready query
+
+    def report_page(self, unique_id: str) -> str | None:
+        return f"{self.report.rstrip('/')}/#/test-results/{unique_id}" if self.report else None
+
+    def docs_page(self, unique_id: str) -> str | None:
+        if not self.docs:
+            return None
+        kind = unique_id.split(".", 1)[0]
+        return f"{self.docs.rstrip('/')}/#!/{kind}/{unique_id}"
+
+
+@dataclass(frozen=True)
 class Message:
     team: str
     team_display: str
@@ -259,14 +138,43 @@ class Message:
     mentions: tuple[str, ...]  # people paged: slack handles (or e-mails)
     suppression_hours: float
     dedup_key: str = field(default="")
+    timezone: str = "UTC"
+    changes: tuple[Change, ...] = ()  # incidents (re-)notified or resolved in this run
+    paging: bool = True  # False: the team's channel only (severity policy)
+    runbooks: tuple[tuple[str, tuple[CommonIssue, ...]], ...] = ()  # problem id -> issues
+    links: Links = field(default_factory=Links)
+
+    @property
+    def resolved(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.kind == "resolved")
+
+    def runbook(self, unique_id: str) -> tuple[CommonIssue, ...]:
+        return next((issues for uid, issues in self.runbooks if uid == unique_id), ())
 
     @property
     def title(self) -> str:
-        names = ", ".join(n.pipeline.name for n in self.pipelines) or "no pipeline"
-        return (
-            f"[{self.status.upper()}] dbt: {len(self.problems)} problem(s) for "
-            f"{self.team_display} ({names})"
+        """The headline: what broke, how bad, which numbers are held back."""
+        names = ", ".join(n.pipeline.label for n in self.pipelines) or "no pipeline"
+        if not self.problems and self.resolved:
+            return (
+                f"[RESOLVED] dbt: {len(self.resolved)} incident(s) resolved for {self.team_display}"
+            )
+        how = "BLOCKING" if self.paging else "WARNING"
+        held = [
+            n.pipeline.label
+            for n in self.pipelines
+            if any(p.blocking for p in self.problems if p.unique_id in n.failing)
+        ]
+        rows = sum(p.failing_rows or 0 for p in self.problems)
+        head = (
+            f"[{how}] {len(self.problems)} failing check(s), {rows} failing row(s) "
+            f"for {self.team_display} ({names})"
         )
+        if held:
+            head += "; held back: " + ", ".join(held)
+        if self.resolved:
+            head += f"; {len(self.resolved)} resolved"
+        return head
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -281,8 +189,11 @@ class Message:
             "status": self.status,
             "mentions": list(self.mentions),
             "suppression_hours": self.suppression_hours,
+            "timezone": self.timezone,
+            "paging": self.paging,
             "pipelines": [n.to_dict() for n in self.pipelines],
             "problems": [p.to_dict() for p in self.problems],
+            "changes": [c.to_dict() for c in self.changes],
         }
 
 
@@ -291,6 +202,37 @@ def dedup_key(team: str, problems: Iterable[Problem]) -> str:
     parts = sorted(f"{p.unique_id}={p.status}" for p in problems)
     digest = hashlib.sha256("\n".join([team, *parts]).encode()).hexdigest()[:20]
     return f"{team}:{digest}"
+
+
+def runbook_for(
+    manifest: Manifest, config: OnCallConfig, problem: Problem, routed: Sequence[Pipeline]
+) -> tuple[CommonIssue, ...]:
+    """The runbook entries of a problem, wherever it is routed: entries naming one
+    of its nodes (in any pipeline) first, else entries naming its test type, else
+    the common issues of the pipelines it reaches."""
+    names = {problem.name}
+    for uid in problem.checks:
+        node = manifest.node(uid)
+        names.add(node.name if node is not None else uid.split(".")[-1])
+    node = manifest.node(problem.unique_id)
+    kind = node.test_short_name if node is not None else None
+    routed_issues = [i for p in routed for i in p.common_issues]
+    every = routed_issues + [i for p in config.pipelines for i in p.common_issues]
+
+    def distinct(issues: Iterable[CommonIssue]) -> tuple[CommonIssue, ...]:
+        """One entry per issue text: the routed pipeline's wording first."""
+        out: dict[str, CommonIssue] = {}
+        for issue in issues:
+            out.setdefault(issue.issue, issue)
+        return tuple(out.values())
+
+    by_node = distinct(i for i in every if names & set(i.nodes))
+    if by_node:
+        return by_node
+    by_type = distinct(i for i in every if kind is not None and kind in i.test_types)
+    if by_type:
+        return by_type
+    return distinct(routed_issues)
 
 
 def _node_team(manifest: Manifest, config: OnCallConfig, uid: str) -> str | None:
@@ -366,7 +308,7 @@ def route(
                     f"on call ({duty.schedule.replace('_', ' ')})",
                     problem,
                 )
-                mention(duty.team, (m.slack or m.email for m in duty.people))
+                mention(duty.team, (m.mention for m in duty.people))
         if not hit:
             team = owning_team(manifest, config, problem)
             if team is None:
@@ -400,6 +342,8 @@ def route(
         explicit = [i for i in intervals if i is not None]
         suppression = min(explicit) if explicit else team_cfg.alert_suppression_interval
         status = max((p.status for p in mine), key=lambda s: SEVERITY.get(s, 0))
+        routed = [n.pipeline for n in notices]
+        runbooks = tuple((p.unique_id, runbook_for(manifest, config, p, routed)) for p in mine)
         messages.append(
             Message(
                 team=team_name,
@@ -414,6 +358,8 @@ def route(
                 mentions=tuple(mentions.get(team_name, ())) + team_cfg.subscribers,
                 suppression_hours=suppression,
                 dedup_key=dedup_key(team_name, mine),
+                timezone=team_cfg.timezone,
+                runbooks=runbooks,
             )
         )
     return Routing(messages=tuple(messages), unrouted=tuple(unrouted))
@@ -424,55 +370,3 @@ def _display(config: OnCallConfig, team: str | None) -> str | None:
         return None
     found = config.teams.get(team)
     return found.display_name if found else team
-
-
-def render_text(message: Message, max_rows: int = 3) -> str:
-    """Plain-text rendering used by stdout, e-mail and chat fallbacks."""
-    lines = [message.title]
-    if message.run_id:
-        lines.append(f"run {message.run_id} at {message.at.isoformat()}")
-    if message.mentions:
-        lines.append("paging: " + ", ".join(message.mentions))
-    for notice in message.pipelines:
-        lines.append("")
-        audience = f" ({notice.pipeline.audience})" if notice.pipeline.audience else ""
-        lines.append(f"Pipeline {notice.pipeline.label}{audience}: {', '.join(notice.why)}")
-        owners = f"  owners: {notice.owner} (primary)"
-        if notice.secondary_owner:
-            owners += f", {notice.secondary_owner} (secondary)"
-        lines.append(owners)
-        for duty in notice.duties:
-            state = "on call" if duty.active else "not on call now"
-            who = ", ".join(m.name for m in duty.people) or "nobody"
-            note = f" [{duty.note}]" if duty.note else ""
-            lines.append(f"  {duty.team} {duty.schedule.replace('_', ' ')}: {who} ({state}){note}")
-        lines.append("  exposures: " + ", ".join(e.split(".")[-1] for e in notice.exposures))
-        for issue in notice.common_issues:
-            lines.append(f"  runbook: {issue.issue}")
-            lines.extend(f"    {i}. {step}" for i, step in enumerate(issue.steps, 1))
-    lines.append("")
-    lines.append("Problems:")
-    for problem in message.problems:
-        rows = problem.stored_row_count
-        rows = problem.failures if rows is None else rows
-        count = f", {rows} failing row(s)" if rows is not None else ""
-        lines.append(
-            f"- {problem.status.upper()} {problem.name}{count} ({problem.original_file_path})"
-        )
-        if problem.message and problem.status != "fail":
-            lines.append(f"    {problem.message}")
-        if problem.skipped:
-            lines.append("    skipped because of it: " + summarize_skipped(problem.skipped))
-        for row in problem.sample_rows[:max_rows]:
-            lines.append("    row: " + ", ".join(f"{k}={v}" for k, v in row.items()))
-    return "\n".join(lines)
-
-
-def summarize_skipped(skipped: Sequence[str]) -> str:
-    """Models, snapshots, seeds and exposures by name; tests only counted."""
-    named = [uid.split(".")[2] for uid in skipped if uid.split(".")[0] not in ("test", "unit_test")]
-    tests = len(skipped) - len(named)
-    text = ", ".join(named)
-    if tests:
-        text += (", and " if named else "") + f"{tests} test(s)"
-    return text

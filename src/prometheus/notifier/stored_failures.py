@@ -1,7 +1,7 @@
 """A few stored failing rows of tests run with ``store_failures``, read-only.
 
 The relation comes from the run results (or the manifest); the warehouse is the
-DuckDB file at ``PROMETHEUS_DUCKDB_PATH`` (default ``warehouse/prometheus.duckdb``).
+DuckDB file of ``prometheus.settings`` (``PROMETHEUS_DUCKDB_PATH``).
 Anything missing (no file, locked file, dropped table) just means no sample rows.
 """
 
@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from prometheus.notifier.routing import Problem
-
-DEFAULT_DUCKDB_PATH = "warehouse/prometheus.duckdb"
+from prometheus import settings
+from prometheus.notifier.problems import Problem
 
 
 def duckdb_path() -> Path:
-    return Path(os.environ.get("PROMETHEUS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    return settings.load().duckdb_path
 
 
 def _jsonable(value: Any) -> Any:

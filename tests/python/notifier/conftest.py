@@ -1,24 +1,25 @@
-"""Real artifacts for the notifier's tests: one corrupted `dbt build` per session.
+"""Real artifacts for the notifier's tests, committed small (no dbt, no uv at test time).
 
-`scripts/build_notifier_fixtures.sh` generates small data, corrupts it so named
-tests fail, and runs `dbt build --store-failures` (about a minute). Set
-PROMETHEUS_NOTIFIER_FIXTURES to a folder the script already filled to reuse it.
+`fixtures/first` and `fixtures/second` are two corrupted `dbt build`s of this project
+on small generated data, frozen by `FREEZE_TO=... scripts/build_notifier_fixtures.sh
+OUT_DIR first|second` (pruned manifest, run results, stored failing rows as JSON).
+The warehouse with the stored failing rows is rebuilt per session from that JSON.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from prometheus import artifacts
 from prometheus.notifier import ownership
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = REPO_ROOT / "scripts" / "build_notifier_fixtures.sh"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # the tests the script makes fail
 ORDERS_NOT_NULL = "test.prometheus.not_null_stg_app__orders_user_id"
@@ -45,17 +46,41 @@ class Fixtures:
         return ownership.load(self.run().manifest)
 
 
+def build_warehouse(stored_failures: Path, path: Path) -> Path:
+    """A DuckDB file attached as `wh` holds the failing rows dbt stored."""
+    data = json.loads(stored_failures.read_text())
+    con = duckdb.connect(str(path))
+    for table in data.values():
+        cols = ", ".join(f'"{n}" {t}' for n, t in table["columns"])
+        con.execute(f'create schema if not exists "{table["schema"]}"')
+        con.execute(f'create table "{table["schema"]}"."{table["table"]}" ({cols})')
+        if table["rows"]:
+            marks = ", ".join("?" for _ in table["columns"])
+            con.executemany(
+                f'insert into "{table["schema"]}"."{table["table"]}" values ({marks})',
+                table["rows"],
+            )
+    con.close()
+    return path
+
+
+def _fixture(name: str, tmp_path_factory: pytest.TempPathFactory) -> Fixtures:
+    root = tmp_path_factory.mktemp(f"notifier-{name}")
+    shutil.copytree(FIXTURES / name, root / "target")
+    build_warehouse(root / "target" / "stored_failures.json", root / "wh.duckdb")
+    return Fixtures(root)
+
+
 @pytest.fixture(scope="session")
 def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Fixtures:
-    reuse = os.environ.get("PROMETHEUS_NOTIFIER_FIXTURES")
-    if reuse and (Path(reuse) / "target" / "run_results.json").is_file():
-        return Fixtures(Path(reuse))
-    root = tmp_path_factory.mktemp("notifier-fixtures")
-    proc = subprocess.run(
-        [str(SCRIPT), str(root)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return Fixtures(root)
+    """The first corrupted build: 3 failing tests."""
+    return _fixture("first", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def second_build(tmp_path_factory: pytest.TempPathFactory) -> Fixtures:
+    """The next build: duplicate fixed, one more NULL user_id, filings NULL persists."""
+    return _fixture("second", tmp_path_factory)
 
 
 def uid_prefix(unique_id: str) -> str:

@@ -4,28 +4,27 @@ then recovers, and SMTP (aiosmtpd). Nothing lost, nothing duplicated, bounded.""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from notifier_servers import Server, free_port
 
 from prometheus.notifier.channels import Channels
 from prometheus.notifier.delivery import (
     EXIT_FALLBACK,
     EXIT_OK,
     EXIT_UNDELIVERED,
+    Deadline,
     RetryPolicy,
     deliver,
     exit_code,
 )
+from prometheus.notifier.incidents import Store
 from prometheus.notifier.routing import Message
-from prometheus.notifier.state import SentLog
 
 NOW = datetime(2026, 1, 28, 12, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=4, timeout=0.5, backoff=0.05, backoff_max=0.2, retry_after_max=1)
@@ -34,61 +33,10 @@ FAST = RetryPolicy(attempts=4, timeout=0.5, backoff=0.05, backoff_max=0.2, retry
 def message(team: str = "finance_risk", key: str = "finance_risk:abc") -> Message:
     return Message(
         team=team, team_display="Finance/Risk", channel="#fr", email="fr@x.example",
-        run_id="run-1", at=NOW, status="fail", problems=(), pipelines=(), mentions=("@amara",),
+        run_id="run-1", at=NOW, status="fail", problems=(), pipelines=(),
+        mentions=("<@U0AMARA01>",),
         suppression_hours=24, dedup_key=key,
     )  # fmt: skip
-
-
-class Server:
-    """Answers each POST with the next scripted action: an int status, ("retry-after",
-    seconds), "hang" (sleep past the client's time-out, then close) or 200 forever
-    once the script runs out."""
-
-    def __init__(self, script: list[object], port: int = 0) -> None:
-        self.script = list(script)
-        self.requests: list[dict] = []
-        self.delivered: list[dict] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with outer.lock:
-                    action = outer.script.pop(0) if outer.script else 200
-                    outer.requests.append({"path": self.path, "headers": dict(self.headers)})
-                if action == "hang":
-                    time.sleep(1.0)
-                    self.close_connection = True
-                    return
-                status, headers = action, {}
-                if isinstance(action, tuple):
-                    status, headers = 429, {"Retry-After": str(action[1])}
-                self.send_response(int(status))  # type: ignore[arg-type]
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-                if status == 200:
-                    with outer.lock:
-                        outer.delivered.append(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -104,16 +52,21 @@ def server_factory() -> Iterator:
         s.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_delivery(channels: Channels, channel: str, log: SentLog, msgs: list[Message], now=NOW):
+def run_delivery(channels: Channels, channel: str, store: Store, msgs: list[Message], now=NOW,
+                 deadline: float = 30.0):  # fmt: skip
+    """Record the messages in the outbox (once: a key already there is kept), then
+    deliver everything pending, as `notify` does."""
     lines: list[str] = []
-    plan = [(m, [channels.destination(channel, m)]) for m in msgs]
-    outcomes = deliver(plan, channels.fallback, log, now, channels.redact, lines.append)
+    dests = {}
+    with store.transaction() as con:
+        for m in msgs:
+            dest = channels.destination(channel, m.team, m.email)
+            dests[dest.name] = dest
+            for payload in dest.render(m):
+                store.add_outbox(con, m.dedup_key, dest.name, m.team, now, payload)
+    outcomes = deliver(store, store.pending(now - timedelta(hours=24)), dests, channels.fallback,
+                       Deadline(deadline), channels.redact, lines.append,
+                       now=lambda: now)  # fmt: skip
     return outcomes, lines
 
 
@@ -136,9 +89,9 @@ def test_webhook_retries_until_it_recovers(
 ):
     server = server_factory(script)
     channels = make_channels(tmp_path, {"PROMETHEUS_WEBHOOK_URL": server.url()})
-    log = SentLog(tmp_path / "state.json")
+    store = Store(tmp_path / "state.sqlite")
     started = time.monotonic()
-    outcomes, _ = run_delivery(channels, "webhook", log, [message()])
+    outcomes, _ = run_delivery(channels, "webhook", store, [message()])
     elapsed = time.monotonic() - started
     assert [o.status for o in outcomes] == ["sent"]
     assert exit_code(outcomes) == EXIT_OK
@@ -152,9 +105,9 @@ def test_webhook_retries_until_it_recovers(
 def test_destination_down_uses_fallback_then_recovery_sends_once(server_factory, tmp_path):
     port = free_port()  # nothing listens: connection refused
     env = {"PROMETHEUS_SLACK_WEBHOOK_FINANCE_RISK": f"http://127.0.0.1:{port}/services/T0/SECRET"}
-    log = SentLog(tmp_path / "state.json")
+    store = Store(tmp_path / "state.sqlite")
     started = time.monotonic()
-    outcomes, lines = run_delivery(make_channels(tmp_path, env), "slack", log, [message()])
+    outcomes, lines = run_delivery(make_channels(tmp_path, env), "slack", store, [message()])
     assert time.monotonic() - started < 5
     assert [o.status for o in outcomes] == ["fallback"]
     assert exit_code(outcomes) == EXIT_FALLBACK
@@ -166,16 +119,17 @@ def test_destination_down_uses_fallback_then_recovery_sends_once(server_factory,
 
     # the destination recovers: the next run sends to it once, not to the fallback again
     server = server_factory([], port=port)
-    reloaded = SentLog.load(tmp_path / "state.json")
-    outcomes, _ = run_delivery(make_channels(tmp_path, env), "slack", reloaded, [message()],
+    reopened = Store(tmp_path / "state.sqlite")
+    outcomes, _ = run_delivery(make_channels(tmp_path, env), "slack", reopened, [message()],
                                now=NOW + timedelta(minutes=10))  # fmt: skip
     assert [o.status for o in outcomes] == ["sent"]
-    assert len(server.delivered) == 1 and server.delivered[0]["text"].startswith("[FAIL]")
+    assert len(server.delivered) == 1 and server.delivered[0]["text"].startswith("[BLOCKING]")
+    assert server.delivered[0]["blocks"][0]["type"] == "header"
     assert len((tmp_path / "undelivered.jsonl").read_text().splitlines()) == 1
-    # and a third run within the interval sends nothing anywhere
-    outcomes, _ = run_delivery(make_channels(tmp_path, env), "slack", SentLog.load(
-        tmp_path / "state.json"), [message()], now=NOW + timedelta(hours=2))  # fmt: skip
-    assert [o.status for o in outcomes] == ["suppressed"]
+    # and a third run sends nothing anywhere: delivered is delivered
+    outcomes, _ = run_delivery(make_channels(tmp_path, env), "slack", Store(
+        tmp_path / "state.sqlite"), [message()], now=NOW + timedelta(hours=2))  # fmt: skip
+    assert outcomes == []
     assert len(server.requests) == 1
 
 
@@ -183,14 +137,14 @@ def test_bounded_attempts_when_the_server_stays_down(server_factory, tmp_path):
     server = server_factory([500] * 20)
     policy = RetryPolicy(attempts=3, timeout=0.5, backoff=0.05, backoff_max=0.1)
     channels = make_channels(tmp_path, {"PROMETHEUS_WEBHOOK_URL": server.url()}, policy)
-    log = SentLog(tmp_path / "state.json")
-    outcomes, lines = run_delivery(channels, "webhook", log, [message(), message("x", "x:1")])
+    store = Store(tmp_path / "state.sqlite")
+    outcomes, lines = run_delivery(channels, "webhook", store, [message(), message("x", "x:1")])
     assert [o.status for o in outcomes] == ["fallback", "fallback"]
     assert len(server.requests) == 6  # 3 per message, no more
     assert server.delivered == []
-    assert any("HTTP 500 after retries" in line for line in lines)
+    assert any("HTTP 500 after 3 attempt(s)" in line for line in lines)
     keys = [json.loads(x)["dedup_key"] for x in (tmp_path / "undelivered.jsonl").open()]
-    assert keys == ["finance_risk:abc", "x:1"]
+    assert sorted(keys) == ["finance_risk:abc", "x:1"]
 
 
 def test_fallback_that_fails_too_means_undelivered(server_factory, tmp_path):
@@ -200,11 +154,12 @@ def test_fallback_that_fails_too_means_undelivered(server_factory, tmp_path):
     policy = RetryPolicy(attempts=2, timeout=0.5, backoff=0.01)
     channels = Channels(env={"PROMETHEUS_WEBHOOK_URL": server.url()}, policy=policy,
                         fallback_path=blocker / "undelivered.jsonl")  # fmt: skip
-    log = SentLog(tmp_path / "state.json")
-    outcomes, _ = run_delivery(channels, "webhook", log, [message()])
+    store = Store(tmp_path / "state.sqlite")
+    outcomes, _ = run_delivery(channels, "webhook", store, [message()])
     assert [o.status for o in outcomes] == ["failed"]
     assert exit_code(outcomes) == EXIT_UNDELIVERED
-    assert log.entries == {}  # nothing remembered: the next run tries again
+    assert [d["state"] for d in store.deliveries()] == ["failed"]  # the next run tries again
+    assert len(store.pending(NOW - timedelta(hours=1))) == 1
 
 
 class Mailbox:
@@ -249,16 +204,16 @@ def test_email_delivered_once_after_transient_errors(smtp, tmp_path, transient, 
     port = smtp(box)
     env = {"PROMETHEUS_SMTP_HOST": "127.0.0.1", "PROMETHEUS_SMTP_PORT": str(port),
            "PROMETHEUS_SMTP_FROM": "alerts@prometheus.example"}  # fmt: skip
-    log = SentLog(tmp_path / "state.json")
-    outcomes, _ = run_delivery(make_channels(tmp_path, env), "email", log, [message()])
+    store = Store(tmp_path / "state.sqlite")
+    outcomes, _ = run_delivery(make_channels(tmp_path, env), "email", store, [message()])
     assert [o.status for o in outcomes] == ["sent"]
     assert box.attempts == attempts
     (mail_from, rcpts, content), = box.received  # fmt: skip
     assert (mail_from, rcpts) == ("alerts@prometheus.example", ["fr@x.example"])
     assert b"Message-ID: <finance_risk.abc@prometheus-notifier>" in content
-    assert b"[FAIL] dbt:" in content
-    outcomes, _ = run_delivery(make_channels(tmp_path, env), "email", log, [message()])
-    assert [o.status for o in outcomes] == ["suppressed"] and len(box.received) == 1
+    assert b"[BLOCKING]" in content
+    outcomes, _ = run_delivery(make_channels(tmp_path, env), "email", store, [message()])
+    assert outcomes == [] and len(box.received) == 1
 
 
 def test_email_permanent_error_is_not_retried(smtp, tmp_path):
@@ -266,7 +221,7 @@ def test_email_permanent_error_is_not_retried(smtp, tmp_path):
     env = {"PROMETHEUS_SMTP_HOST": "127.0.0.1", "PROMETHEUS_SMTP_PORT": str(smtp(box)),
            "PROMETHEUS_SMTP_PASSWORD": "hunter2-secret"}  # fmt: skip
     outcomes, lines = run_delivery(make_channels(tmp_path, env), "email",
-                                   SentLog(tmp_path / "s.json"), [message()])  # fmt: skip
+                                   Store(tmp_path / "s.sqlite"), [message()])  # fmt: skip
     assert [o.status for o in outcomes] == ["fallback"]
     assert box.attempts == 1
     assert any("SMTP 550" in line for line in lines)
@@ -277,7 +232,42 @@ def test_smtp_server_down_retries_bounded(tmp_path):
     env = {"PROMETHEUS_SMTP_HOST": "127.0.0.1", "PROMETHEUS_SMTP_PORT": str(free_port())}
     started = time.monotonic()
     outcomes, lines = run_delivery(make_channels(tmp_path, env), "email",
-                                   SentLog(tmp_path / "s.json"), [message()])  # fmt: skip
+                                   Store(tmp_path / "s.sqlite"), [message()])  # fmt: skip
     assert time.monotonic() - started < 3
     assert [o.status for o in outcomes] == ["fallback"]
     assert any("after 4 attempt(s)" in line for line in lines)
+
+
+def test_late_200_is_the_one_duplicate_and_the_deadline_bounds_a_hanging_destination(
+    server_factory, tmp_path
+):
+    """At-least-once over HTTP: an answer after the client's time-out makes the
+    client retry a message the receiver already took (documented in docs/notifier.md)."""
+    late = server_factory(["late", 200])
+    channels = make_channels(tmp_path, {"PROMETHEUS_WEBHOOK_URL": late.url()})
+    outcomes, _ = run_delivery(channels, "webhook", Store(tmp_path / "a.sqlite"), [message()])
+    assert [o.status for o in outcomes] == ["sent"]
+    assert len(late.delivered) == 2  # the late-200 duplicate, with the same Idempotency-Key
+    assert {r["headers"]["Idempotency-Key"] for r in late.requests} == {"finance_risk:abc"}
+
+    # a destination that always hangs cannot hold the run past its deadline
+    hang = server_factory(["hang"] * 20)
+    slow = RetryPolicy(attempts=10, timeout=0.6, backoff=0.01)
+    env = {"PROMETHEUS_WEBHOOK_URL": hang.url()}
+    started = time.monotonic()
+    channels = make_channels(tmp_path, env, slow)
+    outcomes, lines = run_delivery(
+        channels, "webhook", Store(tmp_path / "b.sqlite"), [message()], deadline=1.5
+    )
+    assert time.monotonic() - started < 2.5
+    assert [o.status for o in outcomes] == ["fallback"]
+    assert any("deadline" in line for line in lines)
+
+
+def test_a_refused_4xx_is_not_retried(server_factory, tmp_path):
+    server = server_factory([404, 200])
+    channels = make_channels(tmp_path, {"PROMETHEUS_WEBHOOK_URL": server.url()})
+    outcomes, lines = run_delivery(channels, "webhook", Store(tmp_path / "s.sqlite"), [message()])
+    assert [o.status for o in outcomes] == ["fallback"]
+    assert len(server.requests) == 1
+    assert any("HTTP 404 (not retried)" in line for line in lines)

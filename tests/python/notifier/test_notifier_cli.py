@@ -38,7 +38,7 @@ def target(fixtures, tmp_path) -> Path:
 def notify(target: Path, tmp_path: Path, *extra: str, at: str = LAST_WEEK) -> int:
     return main([
         "notify", "--target-dir", str(target), "--at", at,
-        "--state-file", str(tmp_path / "state.json"),
+        "--state-file", str(tmp_path / "state.sqlite"),
         "--jsonl-path", str(tmp_path / "out.jsonl"),
         "--fallback-path", str(tmp_path / "undelivered.jsonl"),
         "--duckdb-path", str(tmp_path / "absent.duckdb"), *extra,
@@ -51,19 +51,19 @@ def jsonl(tmp_path: Path) -> list[dict]:
 
 
 def test_dry_run_prints_every_message_and_remembers_nothing(target, tmp_path, capsys):
-    assert notify(target, tmp_path) == 0
+    argv = ["notify", "--target-dir", str(target), "--at", LAST_WEEK,
+            "--duckdb-path", str(tmp_path / "absent.duckdb")]  # fmt: skip
+    assert main(argv) == 0
     out = capsys.readouterr().out
     for team in ("Business Analytics", "Data Engineering", "Finance/Risk"):
         assert f"for {team}" in out
-    assert "runbook:" in out and "paging: @zoe" in out
-    assert not (tmp_path / "state.json").exists()
-    assert notify(target, tmp_path) == 0
+    assert "runbook:" in out and "paging: <@U0ZOE0001>" in out
+    assert out.count(" OPENED [") == 7  # 3 failing tests + 1 warning, per pipeline reached
+    assert main(argv) == 0  # a throw-away store: the same again
     assert capsys.readouterr().out == out
 
 
-def test_rerun_within_suppression_interval_sends_nothing(target, tmp_path, capsys):
-    """Done when: the same failure on the next run within the suppression interval
-    sends nothing."""
+def test_same_run_twice_sends_once(target, tmp_path, capsys):
     assert notify(target, tmp_path, "--channel", "jsonl") == 0
     sent = jsonl(tmp_path)
     assert sorted(m["team"] for m in sent) == [
@@ -71,16 +71,13 @@ def test_rerun_within_suppression_interval_sends_nothing(target, tmp_path, capsy
     ]  # fmt: skip
     de = next(m for m in sent if m["team"] == "data_engineering")
     assert {p["pipeline"] for p in de["pipelines"]} == {"aggregate_profit", "unit_level_profit"}
-    assert all(p["common_issues"] for p in de["pipelines"])
+    assert {c["kind"] for c in de["changes"]} == {"opened"}
     capsys.readouterr()
-
-    assert notify(target, tmp_path, "--channel", "jsonl", at="2026-01-29T11:00:00Z") == 0
-    assert len(jsonl(tmp_path)) == 3  # nothing new
-    assert "3 suppressed" in capsys.readouterr().err
-
-    # after the interval (24 h) the still-failing tests are sent again, once
-    assert notify(target, tmp_path, "--channel", "jsonl", at="2026-01-29T12:30:00Z") == 0
-    assert len(jsonl(tmp_path)) == 6
+    # the same artifacts again (a re-run of the notifier): recorded already, nothing sent
+    assert notify(target, tmp_path, "--channel", "jsonl", at="2026-01-28T12:05:00Z") == 0
+    assert len(jsonl(tmp_path)) == 3
+    out = capsys.readouterr().out
+    assert "already recorded for this run" in out and "nothing to send" in out
 
 
 def test_fallback_exit_code_when_a_destination_stays_down(target, tmp_path, monkeypatch):
@@ -221,10 +218,35 @@ def test_oncall_prints_each_pipeline_over_the_weeks(fixtures, capsys):
     assert out.count("): owner ") == 5
     lines = [line.strip() for line in out.splitlines()]
     assert (
-        "2026-01-25 00:00 UTC -> 2026-01-26 09:00 UTC  "
-        "data_engineering last week of month: Kenji Sato"
+        "2026-01-25 00:00 UTC -> 2026-01-26 09:00 UTC  (Sun 25 Jan 00:00 GMT -> Mon 26 Jan 09:00 "
+        "GMT Europe/London)  data_engineering last week of month: Kenji Sato"
     ) in lines
     assert (
-        "2026-01-26 09:00 UTC -> 2026-02-02 09:00 UTC  finance_risk always: Amara Okafor, "
-        "Lucas Meyer; data_engineering weekly rotation: Zoe Martin"
+        "2026-01-26 09:00 UTC -> 2026-02-02 09:00 UTC  (Mon 26 Jan 09:00 GMT -> Mon 02 Feb 09:00 "
+        "GMT Europe/London)  finance_risk always: Amara Okafor, Lucas Meyer; data_engineering "
+        "weekly rotation: Zoe Martin"
     ) in lines
+    # a window without a scheduled watcher still names who hears about it, in local time
+    assert (
+        "2026-01-20 00:00 UTC -> 2026-01-25 00:00 UTC  (Mon 19 Jan 19:00 EST -> Sat 24 Jan 19:00 "
+        "EST America/New_York)  owner team only: Business Analytics (Maya Chen, Omar Haddad, "
+        "Ines Duarte) via #business-analytics-alerts, nobody paged"
+    ) in lines
+
+
+def test_oncall_per_person_view(fixtures, capsys):
+    argv = ["oncall", "--manifest", str(fixtures.target / "manifest.json"),
+            "--at", "2026-03-23T00:00:00Z", "--weeks", "2", "--person", "@zoe"]  # fmt: skip
+    assert main(argv) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == "Zoe Martin (de-zoe, Data Engineering, Europe/London):"
+    # her week ends at the 09:00 London handoff, 08:00 UTC after the DST change
+    assert (
+        "2026-03-23 09:00 UTC -> 2026-03-30 08:00 UTC  (Mon 23 Mar 09:00 GMT -> Mon 30 Mar "
+        "09:00 BST Europe/London)  daily_growth (weekly rotation), unit_level_profit "
+        "(weekly rotation)"
+    ) in lines
+    assert any("aggregate_profit (last week of month)" in line for line in lines)
+    assert main(["oncall", "--manifest", str(fixtures.target / "manifest.json"),
+                 "--person", "nobody"]) == 2  # fmt: skip
+    assert "--person 'nobody': no such member (known: ba-analyst-ines" in capsys.readouterr().err

@@ -5,8 +5,9 @@ weekend lift; ~5% are cancelled. Each non-cancelled order has one captured
 payment (amount = net lines + shipping, fee = 2.9% + 0.30 rounded half up to
 cents) and ~3% a failed attempt before it; cancelled orders have at most a failed
 attempt. ~4% of non-cancelled orders get one refund 1-60 days later (full or
-partial, never above the order's net line total, never after the range end or the
-user's deletion).
+partial, never above the order's net line total); a refund that would fall after
+the range end or the user's deletion does not exist (yet), so the last weeks carry
+fewer refunds, never more.
 """
 
 from __future__ import annotations
@@ -162,12 +163,18 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     )
 
     # --- refunds -------------------------------------------------------------------------
+    # The delay is drawn whatever the time left: a refund that would land after
+    # the end of the range (or after the account is deleted) simply does not
+    # exist yet. Squeezing delays into the time left piled refunds into the
+    # last days (raw refunds rising ~5x over the last two weeks).
     limit = np.minimum(users.bound_us[uidx], p.end_us)
-    room_r = limit - at
-    can = live & (room_r > US_PER_DAY + US_PER_HOUR)
-    r_idx = np.flatnonzero(can & (rng.random(n) < REFUND_SHARE))
-    max_delay = np.minimum(60 * US_PER_DAY, room_r[r_idx] - US_PER_MIN)
-    r_at = at[r_idx] + uniform_us(rng, np.full(len(r_idx), US_PER_DAY), max_delay)
+    r_idx = np.flatnonzero(live & (rng.random(n) < REFUND_SHARE))
+    delay = uniform_us(
+        rng, np.full(len(r_idx), US_PER_DAY), np.full(len(r_idx), 60 * US_PER_DAY)
+    )
+    r_at = at[r_idx] + delay
+    landed = r_at <= limit[r_idx] - US_PER_MIN
+    r_idx, r_at = r_idx[landed], r_at[landed]
     full = rng.random(len(r_idx)) < FULL_REFUND_SHARE
     partial = np.floor(order_net[r_idx] * rng.uniform(0.1, 0.9, len(r_idx))).astype(np.int64)
     r_amount = np.where(full, order_net[r_idx], np.maximum(partial, 1))

@@ -35,5 +35,8 @@ echo "==> governance on the built manifest (dbt-bouncer) and the on-call configu
 uv run dbt-bouncer --config-file dbt-bouncer.yml
 uv run prometheus validate-oncall --manifest target/manifest.json
 
+echo "==> semantic layer: mf validate-configs (the metrics, then their queries against the build above)"
+uv run mf validate-configs
+
 echo "==> pytest"
 uv run pytest

@@ -11,6 +11,7 @@ differently from the mart fails here.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import shutil
 import subprocess
@@ -248,3 +249,19 @@ def test_semantic_configs_validate(mf_project: Path, clean_build: Build) -> None
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "ERRORS: 0" in output and "Successfully validated metrics" in output, output
+
+
+def test_every_metric_has_a_definition_and_an_owner(clean_build: Build) -> None:
+    """Each metric states its definition and owner, and belongs to a team's group."""
+    manifest = json.loads((clean_build.target_dir / "manifest.json").read_text())
+    groups = {group["name"]: group for group in manifest["groups"].values()}
+    metrics = list(manifest["metrics"].values())
+    assert len(metrics) >= 20, [metric["name"] for metric in metrics]
+    problems = []
+    for metric in metrics:
+        group = groups.get(metric.get("group") or "")
+        owner = group["owner"]["name"] if group else None
+        description = " ".join(metric["description"].split())
+        if owner is None or f"Owner: {owner}." not in description or len(description) < 40:
+            problems.append((metric["name"], metric.get("group"), description))
+    assert not problems, problems

@@ -6,7 +6,8 @@
 -- by the order), not the investor metric contribution_profit (refunds by
 -- refund date). Active users per assigned user is the metric
 -- experiment_active_users_per_assigned_user (uv run mf query --saved-query
--- experiment_readout).
+-- experiment_readout). Its assigned_users below count test accounts too;
+-- the metric experiment_assigned_users does not.
 with
 
 assignments as (

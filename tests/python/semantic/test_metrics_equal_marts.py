@@ -60,6 +60,8 @@ class Case:
     figures: tuple[Figure, ...]
     # turns an `mf query` row's group-by values into the mart's key
     key_from_mf: Callable[[dict[str, str]], Key]
+    # the mart's rows at that grain, when the mart is finer (default: as stored)
+    sql: str | None = None
 
 
 def _day(row: dict[str, str], column: str) -> str:
@@ -143,6 +145,21 @@ CASES = (
             row["experiment_variant__variant"],
         ),
     ),
+    Case(
+        "profit.fct_experiment_order_item_profit",
+        ("experiment_id", "variant"),
+        ("experiment_variant__experiment_id", "experiment_variant__variant"),
+        (
+            Figure("net_revenue_usd", "experiment_net_revenue", "usd"),
+            Figure("contribution_profit_usd", "experiment_contribution_profit", "usd"),
+        ),
+        lambda row: (row["experiment_variant__experiment_id"], row["experiment_variant__variant"]),
+        sql=(
+            "select experiment_id, variant, sum(net_revenue_usd) as net_revenue_usd,"
+            " sum(contribution_profit_usd) as contribution_profit_usd"
+            " from profit.fct_experiment_order_item_profit group by experiment_id, variant"
+        ),
+    ),
 )
 
 
@@ -205,7 +222,8 @@ def mart_rows(build: Build, case: Case) -> dict[Key, dict[str, object]]:
     columns = [*case.key_columns, *(figure.column for figure in case.figures)]
     # fetchall keeps DECIMAL as Decimal
     with duckdb.connect(str(build.duckdb_path), read_only=True) as con:
-        rows = con.sql(f"select {', '.join(columns)} from {case.mart}").fetchall()
+        sql = case.sql or f"select {', '.join(columns)} from {case.mart}"
+        rows = con.sql(f"select {', '.join(columns)} from ({sql}) as mart").fetchall()
     records = [dict(zip(columns, row, strict=True)) for row in rows]
     return {tuple(str(record[c]) for c in case.key_columns): record for record in records}
 

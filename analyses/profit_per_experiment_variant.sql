@@ -1,13 +1,9 @@
 -- Profit per experiment variant: contribution profit per assigned user for
 -- orders placed on or after the user's assignment, by experiment and variant.
--- Not a governed metric yet: "on or after the assignment" is a conditional
--- join MetricFlow cannot express (docs/semantic-layer.md, known limits). It
--- sums fct_order_item_profit's unit-level profit (refunds by order line, dated
--- by the order), not the investor metric contribution_profit (refunds by
--- refund date). Active users per assigned user is the metric
--- experiment_active_users_per_assigned_user (uv run mf query --saved-query
--- experiment_readout). Its assigned_users below count test accounts too;
--- the metric experiment_assigned_users does not.
+-- Governed metrics: contribution_profit_per_assigned_user and
+-- experiment_contribution_profit (uv run mf query --saved-query
+-- experiment_readout; docs/semantic-layer.md). The profit is the same; the
+-- assigned_users below count test accounts too, the metric's do not.
 with
 
 assignments as (

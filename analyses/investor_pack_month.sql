@@ -1,6 +1,12 @@
 -- A month's investor pack: profit, growth and engagement side by side for
 -- one month. Pick the month with --vars '{pack_month: "2025-06-01"}'
 -- (default: the last closed month before as_of).
+-- Governed metrics: every figure here is a metric of the semantic layer, for
+-- every month at once: uv run mf query --saved-query investor_pack_monthly
+-- (net_revenue, gross_profit, contribution_profit, gross_margin,
+-- monthly_active_users, new_users, mau_growth_rate, daily_active_users,
+-- stickiness, sessions_per_active_user, minutes_per_session,
+-- events_per_session; docs/semantic-layer.md).
 {%- set pack_month = var('pack_month', none) %}
 with
 

@@ -1,5 +1,9 @@
 -- Profit per experiment variant: contribution profit per assigned user for
 -- orders placed on or after the user's assignment, by experiment and variant.
+-- Governed metrics: contribution_profit_per_assigned_user and
+-- experiment_contribution_profit (uv run mf query --saved-query
+-- experiment_readout; docs/semantic-layer.md). The profit is the same; the
+-- assigned_users below count test accounts too, the metric's do not.
 with
 
 assignments as (

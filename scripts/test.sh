@@ -30,6 +30,9 @@ uv run dbt-bouncer --config-file dbt-bouncer.yml
 uv run prometheus validate-oncall --manifest target/manifest.json
 uv run prometheus check-gates --manifest target/manifest.json
 
+echo "==> semantic layer: mf validate-configs (the metrics, then their queries against the build above)"
+uv run mf validate-configs
+
 echo "==> pytest, fast tier: pure logic, literal rows, small committed fixtures"
 uv run pytest -m "not slow"
 

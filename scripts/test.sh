@@ -31,7 +31,9 @@ uv run prometheus validate-oncall --manifest target/manifest.json
 uv run prometheus check-gates --manifest target/manifest.json
 
 echo "==> semantic layer: mf validate-configs (the metrics, then their queries against the build above)"
-uv run mf validate-configs
+# mf asks PyPI for a newer version on every run: a proxy on a closed loopback port refuses it
+HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
+    .venv/bin/mf validate-configs
 
 echo "==> pytest, fast tier: pure logic, literal rows, small committed fixtures"
 uv run pytest -m "not slow"

@@ -18,6 +18,13 @@ CLEAN_ARGS = ["--scale", "0.01", "--seed", "11", "--start", "2024-01-01", "--end
 CLEAN_AS_OF = "2024-10-01T06:00:00"
 
 
+LOOPBACK_ONLY = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
+
+
 @dataclass(frozen=True)
 class Build:
     raw_dir: Path
@@ -38,6 +45,10 @@ def dbt_env(raw_dir: Path, duckdb_path: Path) -> dict[str, str]:
             "PROMETHEUS_DUCKDB_PATH": str(duckdb_path),
             "PROMETHEUS_DUCKDB_TEMP_DIR": str(duckdb_path.parent / "tmp"),
             "DO_NOT_TRACK": "1",
+            # nothing a test runs may reach past this machine: `mf` asks PyPI for a
+            # newer version on every run, so a proxy on a closed loopback port
+            # refuses that at once (connection refused, the check gives up quietly)
+            **LOOPBACK_ONLY,
         }
     )
     return env

@@ -19,13 +19,8 @@ export PROMETHEUS_RAW_DIR="$CI_DIR/raw"
 export PROMETHEUS_DUCKDB_PATH="$CI_DIR/prometheus.duckdb"
 export PROMETHEUS_DUCKDB_TEMP_DIR="$CI_DIR/tmp"
 
-echo "==> ruff, mypy"
-uv run ruff check src tests/python
-uv run ruff format --check src tests/python
-uv run mypy src
-
-echo "==> sqlfluff lint (dbt templater, duckdb dialect)"
-uv run sqlfluff lint models analyses snapshots data-tests --processes 2
+# the same file as `make lint`: ruff, ruff format, mypy, sqlfluff
+bash scripts/lint.sh
 
 echo "==> dbt build on a small generated dataset"
 uv run prometheus generate --scale 0.02 --seed 7 --start 2024-01-01 --end 2024-12-31 --out "$PROMETHEUS_RAW_DIR"

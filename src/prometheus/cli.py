@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oncall": ("prometheus.notifier.oncall_cli", "print who is on call per pipeline, next weeks"),
     "validate-oncall": ("prometheus.notifier.validate_cli", "check owners/on-call in the manifest"),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
+    "publish": ("prometheus.publish", "publish the public marts to the analysts' read-only copy"),
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
     "daily": ("prometheus.daily.cli", "the morning run: build only what new data changed"),
     "bench": ("prometheus.bench.cli", "time generate, build, the DuckDB floor, incremental runs"),

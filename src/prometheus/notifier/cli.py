@@ -186,10 +186,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_oncall_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", type=Path, default=Path("target/manifest.json"))
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path("target/manifest.json"),
+        help="dbt manifest with the groups and exposures (default target/manifest.json)",
+    )
     parser.add_argument("--weeks", type=int, default=4, help="how far ahead (default 4)")
     parser.add_argument("--at", help="start instant (default now; no offset = UTC)")
     parser.add_argument("--pipeline", action="append", help="only these pipelines (repeatable)")
+    parser.add_argument(
+        "--now",
+        action="store_true",
+        help="only who is on call at that instant, one line per pipeline (ignores --weeks)",
+    )
 
 
 def run_oncall(args: argparse.Namespace) -> int:
@@ -215,6 +225,8 @@ def run_oncall(args: argparse.Namespace) -> int:
         )
         print(f"{pipeline.name} ({pipeline.label}): owner {owner}, secondary {second}")
         for segment in schedules.timeline(pipeline, config.teams, start, end):
+            if args.now and segment.start > start:
+                break
             active = [d for d in segment.duties if d.active]
             who = "; ".join(
                 f"{d.team} {d.schedule.replace('_', ' ')}: "
@@ -222,7 +234,15 @@ def run_oncall(args: argparse.Namespace) -> int:
                 + (f" [{d.note}]" if d.note else "")
                 for d in active
             )
-            print(f"  {_fmt(segment.start)} -> {_fmt(segment.end)}  {who or 'owner team only'}")
+            if args.now:
+                until = (
+                    f"until {_fmt(segment.end)}"
+                    if segment.end < end
+                    else f"no change within {args.weeks} week{'s' * (args.weeks != 1)}"
+                )
+                print(f"  on call now: {who or 'owner team only'} ({until})")
+            else:
+                print(f"  {_fmt(segment.start)} -> {_fmt(segment.end)}  {who or 'owner team only'}")
     return 0
 
 

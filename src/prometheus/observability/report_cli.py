@@ -98,9 +98,10 @@ def _run_build(args: argparse.Namespace) -> int:
     args.out.write_text(render_html(data), encoding="utf-8")
     elapsed = time.perf_counter() - started
     tests = len(data["tests"])
+    stored = len(history_ids(runs))
     print(
-        f"report: {args.out.resolve()} ({tests} tests, "
-        f"{len(history_ids(runs))} stored runs in the last {args.days_back} days, "
+        f"report: {args.out.resolve()} ({tests} test{'s' * (tests != 1)}, "
+        f"{stored} stored run{'s' * (stored != 1)} in the last {args.days_back} days, "
         f"built in {elapsed:.1f}s)"
     )
     print(f"report: serve it with `prometheus report serve --dir {args.out.parent}`")

@@ -3,7 +3,7 @@
 The commands come from the README code block marked
 ``<!-- readme-commands: after-main -->``, so the test follows the README: a
 changed command is run as changed, a removed block fails. They run in a copy
-of the project's files (what a clone has: no ``../shared``, no warehouse),
+of the project's files (what a clone has: nothing beside it, no warehouse),
 whose warehouse is the session's clean build published with
 ``prometheus publish``, with no PROMETHEUS_* variable set and nothing added to
 the PATH.

@@ -58,13 +58,27 @@ def build_parser(
     return parser, parsers
 
 
+def _chosen_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The innermost parser ``args`` went through (``report build``, not ``report``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen_parser(chosen, args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, parsers = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra:
         # an unknown option belongs to the sub-command: show its usage, not the top level's
-        parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        _chosen_parser(parsers[args.command], args).error(
+            f"unrecognized arguments: {' '.join(extra)}"
+        )
     logs.setup(args.command)
     try:
         return int(args._run(args))

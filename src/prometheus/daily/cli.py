@@ -49,7 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the last successful run's sources.json is kept "
         "(default $PROMETHEUS_STATE_DIR or warehouse/state)",
     )
-    parser.add_argument("--target-dir", type=Path, default=Path("target"))
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=Path("target"),
+        help="dbt target folder for both dbt calls' artifacts (default: target)",
+    )
     parser.add_argument("--vars", help="dbt --vars for both dbt calls (YAML/JSON)")
     parser.add_argument("--full", action="store_true", help="build everything")
     parser.add_argument(

@@ -23,14 +23,19 @@ from prometheus.observability import history
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="report_command", required=True, metavar="ACTION")
 
-    build = sub.add_parser("build", help="write the report's index.html")
+    build = sub.add_parser("build", help="write the report's index.html", allow_abbrev=False)
     build.add_argument(
         "--target-dir",
         type=Path,
         default=Path("target"),
         help="dbt target directory holding manifest.json (default: target)",
     )
-    build.add_argument("--out", type=Path, default=Path("artifacts/report/index.html"))
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("artifacts/report/index.html"),
+        help="the report file to write (default: artifacts/report/index.html)",
+    )
     build.add_argument(
         "--runs",
         type=int,
@@ -48,8 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     build.set_defaults(_report=_run_build)
 
-    serve = sub.add_parser("serve", help="serve a built report on 127.0.0.1")
-    serve.add_argument("--dir", type=Path, default=Path("artifacts/report"))
+    serve = sub.add_parser("serve", help="serve a built report on 127.0.0.1", allow_abbrev=False)
+    serve.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("artifacts/report"),
+        help="the folder holding the built index.html (default: artifacts/report)",
+    )
     serve.add_argument("--port", type=int, default=8080, help="0: any free port (default: 8080)")
     serve.set_defaults(_report=_run_serve)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -80,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unrecognized arguments: {' '.join(extra)}"
         )
     logs.setup(args.command)
+    if not sys.stdout.isatty():
+        # plain logs in files and CI: the dbt processes a command starts print no ANSI colours
+        # (dbt_project.yml asks for colours, for terminals; the variable overrides it)
+        os.environ.setdefault("DBT_USE_COLORS", "false")
     try:
         return int(args._run(args))
     except CliError as exc:

@@ -72,7 +72,7 @@ dbt docs    : $(realpath target/static_index.html)   (open it in a browser; it i
 Report      : $(realpath artifacts/report/index.html)
               serve it (lineage needs http): .venv/bin/prometheus report serve --dir artifacts/report --port 8080
               then open http://127.0.0.1:8080/
-Query the published marts (never blocks the build, nor the build you):
+Query the published marts (a reader never blocks the build, nor the build a reader):
   .venv/bin/duckdb -readonly warehouse/published.duckdb
   .venv/bin/duckdb -readonly warehouse/published.duckdb -c "select * from growth.fct_growth_monthly order by month"
   .venv/bin/python -c "import duckdb; con = duckdb.connect('warehouse/published.duckdb', read_only=True); con.sql('select * from growth.fct_growth_monthly order by month').show()"

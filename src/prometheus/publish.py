@@ -18,7 +18,10 @@ decides:
 - tests failed and investor marts were held back (``skipped``): published
   (exit 0). A held-back mart kept its last good rows in the build file, and
   those are what is published; the other marts are new. The held-back marts
-  are listed in the ``main.publication`` table of the published file.
+  are listed in the ``main.publication`` table of the published file;
+- a table the last publication has is missing from the build file (a new,
+  empty build file whose first build held marts back): not published (exit 1),
+  since a publication never takes a table away from its readers.
 
 Exit codes: 0 published, 1 not published because the build failed, 2 bad
 arguments or unreadable artifacts (no publication either).
@@ -58,6 +61,10 @@ class Verdict:
     errored: tuple[str, ...]  # models, seeds, snapshots in error: nothing is published
     held_back: tuple[str, ...]  # models skipped (a blocking test failed): last good rows
     failed_tests: int
+
+
+class NotPublished(Exception):
+    """The build may not replace the last publication (exit 1; the reason is the message)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,8 +127,9 @@ def read_run_results(target_dir: Path) -> dict[str, Any]:
         raise CliError(f"cannot read {path}: {exc}") from None
     which = data.get("args", {}).get("which")
     if which not in ("build", "run"):
+        command = {"generate": "docs generate"}.get(str(which), str(which))
         raise CliError(
-            f"{path} is from `dbt {which}`, not from a build: publish right after `dbt build`"
+            f"{path} is from `dbt {command}`, not from a build: publish right after `dbt build`"
         )
     return dict(data)
 
@@ -134,12 +142,27 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _relations(conn: duckdb.DuckDBPyConnection, database: str) -> list[tuple[str, str]]:
+    schemas = ", ".join(_quote(s) for s in PUBLISHED_SCHEMAS)
+    rows = conn.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        f"where database_name = ? and schema_name in ({schemas}) "
+        "union all select schema_name, view_name from duckdb_views() "
+        f"where database_name = ? and schema_name in ({schemas}) "
+        "and not internal order by 1, 2",
+        [database, database],
+    ).fetchall()
+    return [(str(schema), str(name)) for schema, name in rows]
+
+
 def publish(
     build_path: Path, published_path: Path, found: Verdict, config: dict[str, str | bool]
-) -> int:
+) -> tuple[int, list[str]]:
     """Copy the published schemas of ``build_path`` to ``published_path``, atomically.
 
-    Returns the number of tables published.
+    Returns the number of tables published and the held-back ones among them
+    (``schema.table``). Raises :class:`NotPublished` when the last publication
+    has a table the build file lacks.
     """
     if not build_path.exists():
         raise CliError(f"{build_path} not found: nothing built to publish")
@@ -154,14 +177,28 @@ def publish(
                 conn.execute(f"attach {_quote(str(build_path))} as build (read_only)")
             except duckdb.Error as exc:
                 raise CliError(f"cannot open {build_path} to publish it: {exc}") from None
-            schemas = ", ".join(_quote(s) for s in PUBLISHED_SCHEMAS)
-            relations = conn.execute(
-                "select schema_name, table_name from duckdb_tables() "
-                f"where database_name = 'build' and schema_name in ({schemas}) "
-                "union all select schema_name, view_name from duckdb_views() "
-                f"where database_name = 'build' and schema_name in ({schemas}) "
-                "and not internal order by 1, 2"
-            ).fetchall()
+            relations = _relations(conn, "build")
+            if published_path.exists():
+                try:
+                    conn.execute(f"attach {_quote(str(published_path))} as previous (read_only)")
+                except duckdb.Error as exc:
+                    raise CliError(
+                        f"cannot read the last publication {published_path}: {exc}"
+                    ) from None
+                lost = sorted(set(_relations(conn, "previous")) - set(relations))
+                conn.execute("detach previous")
+                if lost:
+                    names = ", ".join(f"{s}.{n}" for s, n in lost)
+                    raise NotPublished(
+                        f"{build_path} lacks {names}, which the last publication has "
+                        "(held back before they were ever built?)"
+                    )
+            by_name = {name: schema for schema, name in relations}
+            held = sorted(
+                f"{by_name[name]}.{name}"
+                for name in (uid.rsplit(".", 1)[-1] for uid in found.held_back)
+                if name in by_name
+            )
             for schema in PUBLISHED_SCHEMAS:
                 conn.execute(f"create schema if not exists {_ident(schema)}")
             for schema, name in relations:
@@ -179,7 +216,7 @@ def publish(
                     found.invocation_id,
                     found.generated_at,
                     len(relations),
-                    list(found.held_back),
+                    held,
                 ],
             )
             conn.execute("detach build")
@@ -192,7 +229,7 @@ def publish(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return len(relations)
+    return len(relations), held
 
 
 def _fsync(path: Path) -> None:
@@ -219,14 +256,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_BUILD_FAILED
     started = time.monotonic()
-    tables = publish(build_path, published_path, found, current.duckdb_config())
-    held = f"; held back with their last good rows: {', '.join(found.held_back)}"
+    try:
+        tables, held = publish(build_path, published_path, found, current.duckdb_config())
+    except NotPublished as exc:
+        log.error("not published: %s; %s keeps the last good publication", exc, published_path)
+        return EXIT_BUILD_FAILED
     log.info(
         "published %d tables of %s to %s in %.1f s%s",
         tables,
         ", ".join(PUBLISHED_SCHEMAS),
         published_path,
         time.monotonic() - started,
-        held if found.held_back else "",
+        f"; held back, with their last good rows: {', '.join(held)}" if held else "",
     )
     return 0

@@ -129,3 +129,47 @@ def test_a_failed_build_keeps_the_last_publication(
     assert result.returncode == 1
     assert f"not published: the build failed ({broken['unique_id']})" in result.stderr
     assert (published.stat().st_ino, published.read_bytes()) == before
+
+
+def test_held_back_marts_are_published_with_their_last_good_rows(
+    clean_build: Build, published: Path, tmp_path: Path
+) -> None:
+    results = json.loads((clean_build.target_dir / "run_results.json").read_text())
+    for row in results["results"]:
+        if row["unique_id"].endswith((".fct_growth_monthly", ".int_growth_monthly_audited")):
+            row["status"] = "skipped"
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    result = _publish(clean_build, tmp_path, published)
+    assert result.returncode == 0, result.stderr
+    assert "held back, with their last good rows: growth.fct_growth_monthly" in result.stderr
+    conn = duckdb.connect(str(published), read_only=True)
+    try:
+        held = conn.execute("select held_back_models from publication").fetchone()
+        assert held == (["growth.fct_growth_monthly"],)
+        assert conn.execute("select count(*) from growth.fct_growth_monthly").fetchone() != (0,)
+    finally:
+        conn.close()
+
+
+def test_a_build_file_lacking_a_published_table_is_not_published(
+    clean_build: Build, published: Path, tmp_path: Path
+) -> None:
+    # a new build file whose first build held a mart back: the mart was never built
+    partial = tmp_path / "prometheus.duckdb"
+    shutil.copy2(clean_build.duckdb_path, partial)
+    conn = duckdb.connect(str(partial))
+    conn.execute("drop table engagement.fct_engagement_monthly")
+    conn.close()
+    before = published.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "prometheus.cli", "publish", "--target-dir",
+         str(clean_build.target_dir), "--duckdb-path", str(partial),
+         "--published-path", str(published)],
+        cwd=REPO_ROOT, env=clean_build.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "lacks engagement.fct_engagement_monthly, which the last publication has" in (
+        result.stderr
+    )
+    assert published.read_bytes() == before
+    assert not list(published.parent.glob(".*.tmp"))

@@ -72,9 +72,8 @@ def test_publication_holds_the_public_marts_and_the_run_history(
             theirs = conn.execute(f"select count(*) from build.{schema}.{name}").fetchone()
             assert ours == theirs, (schema, name)
         invocation = json.loads((clean_build.target_dir / "run_results.json").read_text())
-        row = conn.execute("select build_invocation_id, held_back_models from publication")
-        row = row.fetchone()
-        assert row == (invocation["metadata"]["invocation_id"], [])
+        query = "select build_invocation_id, held_back_models from publication"
+        assert conn.execute(query).fetchone() == (invocation["metadata"]["invocation_id"], [])
     finally:
         conn.close()
 

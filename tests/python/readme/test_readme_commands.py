@@ -110,3 +110,17 @@ def test_readme_command_runs_as_printed(clone: Path, command: str) -> None:
         assert "2024-09-01" in result.stdout, output[-3000:]
     if "oncall" in command:
         assert result.stdout.count("on call now:") == 5, output[-3000:]
+
+
+def test_the_make_targets_the_main_job_prints_exist(clone: Path) -> None:
+    """`make lint` and `make docs`: the targets exist and call the project's scripts, not a
+    bare `uv` (which a fresh machine's PATH lacks); running them is the lint job's part."""
+    summary = (REPO_ROOT / "scripts/main.sh").read_text()
+    targets = re.findall(r"\bmake (\w+)", summary[summary.index("cat <<TXT") :])
+    assert set(targets) == {"lint", "docs"}
+    result = subprocess.run(
+        ["make", "-n", *targets], cwd=clone, env=_plain_env(), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    recipes = result.stdout.splitlines()
+    assert recipes == ["bash scripts/lint.sh", "bash scripts/uv run dbt docs generate --static"]

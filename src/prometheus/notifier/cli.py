@@ -44,7 +44,7 @@ def _load_config(manifest: artifacts.Manifest) -> ownership.OnCallConfig:
     except ownership.ConfigError as exc:
         raise CliError(
             f"invalid on-call configuration ({len(exc.issues)} issue(s)); "
-            f"run `prometheus validate-oncall`:\n{exc}"
+            f"run `.venv/bin/prometheus validate-oncall`:\n{exc}"
         ) from None
 
 

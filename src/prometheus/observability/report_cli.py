@@ -114,7 +114,7 @@ def _run_build(args: argparse.Namespace) -> int:
         f"{stored} stored run{'s' * (stored != 1)} in the last {args.days_back} days, "
         f"built in {elapsed:.1f}s)"
     )
-    print(f"report: serve it with `prometheus report serve --dir {args.out.parent}`")
+    print(f"report: serve it with `.venv/bin/prometheus report serve --dir {args.out.parent}`")
     return 0
 
 
@@ -127,7 +127,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     index = args.dir / "index.html"
     if not index.is_file():
-        raise CliError(f"{index} not found: run `prometheus report build` first")
+        raise CliError(f"{index} not found: run `.venv/bin/prometheus report build` first")
     try:
         server = make_server(args.dir, args.port)
     except OSError as exc:

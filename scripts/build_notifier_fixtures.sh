@@ -15,6 +15,9 @@ set -euo pipefail
 
 out="${1:?usage: $0 OUT_DIR}"
 cd "$(dirname "$0")/.."
+# uv is on the PATH inside the project's scripts only: outside them (pytest run by
+# hand), install or find it the way they do
+command -v uv >/dev/null 2>&1 || source scripts/bootstrap.sh >&2
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 rm -rf "$out/raw" "$out/target" "$out/logs" "$out/wh.duckdb" "$out/tmp"

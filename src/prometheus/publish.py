@@ -181,12 +181,19 @@ def publish(
             if published_path.exists():
                 try:
                     conn.execute(f"attach {_quote(str(published_path))} as previous (read_only)")
+                    previous = _relations(conn, "previous")
+                    conn.execute("detach previous")
                 except duckdb.Error as exc:
-                    raise CliError(
-                        f"cannot read the last publication {published_path}: {exc}"
-                    ) from None
-                lost = sorted(set(_relations(conn, "previous")) - set(relations))
-                conn.execute("detach previous")
+                    # e.g. someone opened it read-write: the rename still works, so a
+                    # reader's mistake never holds the publication back
+                    log.warning(
+                        "cannot read the last publication %s (%s): publishing without "
+                        "comparing its tables",
+                        published_path,
+                        exc,
+                    )
+                    previous = []
+                lost = sorted(set(previous) - set(relations))
                 if lost:
                     names = ", ".join(f"{s}.{n}" for s, n in lost)
                     raise NotPublished(

@@ -172,3 +172,17 @@ def test_a_build_file_lacking_a_published_table_is_not_published(
     )
     assert published.read_bytes() == before
     assert not list(published.parent.glob(".*.tmp"))
+
+
+def test_a_reader_holding_the_copy_read_write_does_not_stop_the_publication(
+    clean_build: Build, published: Path
+) -> None:
+    mistaken = duckdb.connect(str(published))  # an analyst forgot read_only
+    try:
+        result = _publish(clean_build, clean_build.target_dir, published)
+        assert mistaken.execute("select count(*) from main.publication").fetchone() == (1,)
+    finally:
+        mistaken.close()
+    assert result.returncode == 0, result.stderr
+    assert "publishing without comparing its tables" in result.stderr
+    assert "published" in result.stderr.splitlines()[-1]

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
 
 from prometheus import settings
 
@@ -26,3 +31,10 @@ def test_dbt_main_job_and_readme_agree_with_settings() -> None:
     main = (REPO_ROOT / "scripts/main.sh").read_text()
     assert f'PROMETHEUS_PUBLISHED_PATH="${{PROMETHEUS_PUBLISHED_PATH:-{DEFAULT}}}"' in main
     assert f"| `PROMETHEUS_PUBLISHED_PATH` | `{DEFAULT}` |" in (REPO_ROOT / "README.md").read_text()
+
+
+def test_the_analysts_shell_is_the_builds_duckdb() -> None:
+    """duckdb-cli from PyPI is pinned to the Python package's version: same storage format."""
+    shell = Path(sys.executable).with_name("duckdb")
+    version = subprocess.run([str(shell), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith(f"v{duckdb.__version__} ")

@@ -61,6 +61,8 @@ class Verdict:
     errored: tuple[str, ...]  # models, seeds, snapshots in error: nothing is published
     held_back: tuple[str, ...]  # models skipped (a blocking test failed): last good rows
     failed_tests: int
+    # models, seeds, snapshots whose relation is in a published schema
+    published_schema_nodes: frozenset[str] = frozenset()
 
 
 class NotPublished(Exception):
@@ -96,9 +98,13 @@ def verdict(run_results: dict[str, Any]) -> Verdict:
     errored: list[str] = []
     held_back: list[str] = []
     failed_tests = 0
+    published_nodes: set[str] = set()
     for result in run_results.get("results", []):
         unique_id = str(result.get("unique_id", ""))
         status = str(result.get("status", ""))
+        relation = str(result.get("relation_name") or "").replace('"', "").split(".")
+        if len(relation) >= 2 and relation[-2] in PUBLISHED_SCHEMAS:
+            published_nodes.add(unique_id)
         if unique_id.startswith(_BUILT_KINDS):
             if status == "error":
                 errored.append(unique_id)
@@ -114,6 +120,7 @@ def verdict(run_results: dict[str, Any]) -> Verdict:
         errored=tuple(sorted(errored)),
         held_back=tuple(sorted(held_back)),
         failed_tests=failed_tests,
+        published_schema_nodes=frozenset(published_nodes),
     )
 
 
@@ -265,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         tables, held = publish(build_path, published_path, found, current.duckdb_config())
+        never_built = _never_built(found, published_path)
     except NotPublished as exc:
         log.error("not published: %s; %s keeps the last good publication", exc, published_path)
         return EXIT_BUILD_FAILED
@@ -276,4 +284,25 @@ def run(args: argparse.Namespace) -> int:
         time.monotonic() - started,
         f"; held back, with their last good rows: {', '.join(held)}" if held else "",
     )
+    if never_built:
+        log.warning(
+            "held back before they were ever built, so not in the publication yet: %s",
+            ", ".join(never_built),
+        )
     return 0
+
+
+def _never_built(found: Verdict, published_path: Path) -> list[str]:
+    """Skipped models of the published schemas that the new publication does not hold."""
+    conn = duckdb.connect(str(published_path), read_only=True)
+    try:
+        have = {name for _, name in _relations(conn, published_path.stem)}
+    finally:
+        conn.close()
+    return sorted(
+        uid.rsplit(".", 1)[-1]
+        for uid in found.held_back
+        if uid.startswith("model.")
+        and uid in found.published_schema_nodes
+        and uid.rsplit(".", 1)[-1] not in have
+    )

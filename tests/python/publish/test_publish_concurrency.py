@@ -186,3 +186,30 @@ def test_a_reader_holding_the_copy_read_write_does_not_stop_the_publication(
     assert result.returncode == 0, result.stderr
     assert "publishing without comparing its tables" in result.stderr
     assert "published" in result.stderr.splitlines()[-1]
+
+
+def test_a_first_publication_names_the_marts_held_back_before_ever_being_built(
+    clean_build: Build, tmp_path: Path
+) -> None:
+    partial = tmp_path / "prometheus.duckdb"
+    shutil.copy2(clean_build.duckdb_path, partial)
+    conn = duckdb.connect(str(partial))
+    conn.execute("drop table engagement.fct_engagement_monthly")
+    conn.close()
+    results = json.loads((clean_build.target_dir / "run_results.json").read_text())
+    for row in results["results"]:
+        if row["unique_id"].endswith(".fct_engagement_monthly"):
+            row["status"] = "skipped"
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target/run_results.json").write_text(json.dumps(results))
+    first = tmp_path / "first.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "prometheus.cli", "publish", "--target-dir",
+         str(tmp_path / "target"), "--duckdb-path", str(partial), "--published-path", str(first)],
+        cwd=REPO_ROOT, env=clean_build.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "held back before they were ever built, so not in the publication yet: "
+        "fct_engagement_monthly"
+    ) in result.stderr

@@ -97,3 +97,13 @@ def test_unknown_option_shows_publish_usage(capsys: pytest.CaptureFixture[str]) 
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "usage: prometheus publish" in err and "unrecognized arguments: --target" in err
+
+
+def test_nodes_of_the_published_schemas_are_known_by_their_relation() -> None:
+    data = _results(("model.p.fct_growth_monthly", "skipped"), ("model.p.int_x", "skipped"))
+    results = data["results"]
+    assert isinstance(results, list)
+    results[0]["relation_name"] = '"prometheus"."growth"."fct_growth_monthly"'
+    results[1]["relation_name"] = '"prometheus"."intermediate"."int_x"'
+    found = verdict(data)
+    assert found.published_schema_nodes == frozenset({"model.p.fct_growth_monthly"})

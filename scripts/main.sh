@@ -83,4 +83,6 @@ Build file schemas: profit, growth, engagement (public marts), observability (ru
   metrics per day), dq_failures (failing test rows), staging, intermediate, reference (seeds), snapshots.
 Published schemas: profit, growth, engagement, observability (and main.publication: when, which build).
 TXT
+# the build's status; when the build passed, the publication's (analysts would read stale marts)
+[ "$build_status" -ne 0 ] || build_status="$publish_status"
 exit "$build_status"

@@ -2,6 +2,8 @@
 .PHONY: run test lint build docs generate clean bench
 
 SCALE ?= 1
+# uv is not on a fresh machine's PATH: scripts/uv installs it (and .venv) when missing
+UV := bash scripts/uv
 
 run:            ## the main job: install, generate, dbt build, docs
 	SCALE=$(SCALE) bash scripts/main.sh
@@ -9,20 +11,20 @@ run:            ## the main job: install, generate, dbt build, docs
 test:           ## every check (what CI runs)
 	bash scripts/test.sh
 
-lint:           ## the lint checks CI runs (ruff, mypy, sqlfluff)
+lint:           ## exactly the lint CI runs (scripts/test.sh calls the same file)
 	bash scripts/lint.sh
 
 generate:
-	uv run prometheus generate --scale $(SCALE)
+	$(UV) run prometheus generate --scale $(SCALE)
 
 build:
-	uv run dbt build
+	$(UV) run dbt build
 
 bench:          ## one benchmark run (docs/performance.md): make bench SCALE=1
-	uv run prometheus bench --scale $(SCALE)
+	$(UV) run prometheus bench --scale $(SCALE)
 
 docs:
-	uv run dbt docs generate --static
+	$(UV) run dbt docs generate --static
 
 clean:
 	rm -rf target logs build warehouse data

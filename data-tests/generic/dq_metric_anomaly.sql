@@ -1,7 +1,7 @@
 {#-
     dq_metric_anomaly: the latest closed days of a daily metric series are
     not anomalous compared with *earlier* days of the same series (what
-    Elementary's anomaly tests do; design: data-quality.md section 3).
+    Elementary's anomaly tests do; docs/data-quality.md, "Anomalies in the metric history").
 
     Arguments
       value_column          the metric column; defaults to the column the test

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "check that every blocking test holds back the marts it protects",
     ),
     "observe": ("prometheus.observability.observe_cli", "store dbt run results in the run history"),
+    "publish": ("prometheus.publish", "publish the public marts to the analysts' read-only copy"),
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
     "daily": ("prometheus.daily.cli", "the morning run: build only what new data changed"),
     "bench": ("prometheus.bench.cli", "time generate, build, the DuckDB floor, incremental runs"),
@@ -63,13 +65,31 @@ def build_parser(
     return parser, parsers
 
 
+def _chosen_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The innermost parser ``args`` went through (``report build``, not ``report``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen_parser(chosen, args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, parsers = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra:
         # an unknown option belongs to the sub-command: show its usage, not the top level's
-        parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        _chosen_parser(parsers[args.command], args).error(
+            f"unrecognized arguments: {' '.join(extra)}"
+        )
+    if not sys.stdout.isatty():
+        # plain logs in files and CI: the dbt processes a command starts print no ANSI colours
+        # (dbt_project.yml asks for colours, for terminals; the variable overrides it)
+        os.environ.setdefault("DBT_USE_COLORS", "false")
     try:
         logs.setup(args.command)
         return int(args._run(args))

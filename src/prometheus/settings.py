@@ -18,6 +18,8 @@ DEFAULTS: dict[str, str] = {
     "PROMETHEUS_TARGET": "dev",
     "PROMETHEUS_RAW_DIR": "data/raw",
     "PROMETHEUS_DUCKDB_PATH": "warehouse/prometheus.duckdb",
+    # the analysts' read-only copy of the public marts (`prometheus publish`)
+    "PROMETHEUS_PUBLISHED_PATH": "warehouse/published.duckdb",
     "PROMETHEUS_DUCKDB_MEMORY_LIMIT": "4GB",
     "PROMETHEUS_DUCKDB_TEMP_DIR": "warehouse/tmp",
     "PROMETHEUS_DBT_THREADS": "2",
@@ -33,6 +35,7 @@ class Settings:
     target: str
     raw_dir: Path
     duckdb_path: Path
+    published_path: Path
     duckdb_memory_limit: str
     duckdb_temp_dir: Path
     dbt_threads: int
@@ -80,6 +83,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         target=_get(env, "PROMETHEUS_TARGET"),
         raw_dir=Path(_get(env, "PROMETHEUS_RAW_DIR")),
         duckdb_path=Path(_get(env, "PROMETHEUS_DUCKDB_PATH")),
+        published_path=Path(_get(env, "PROMETHEUS_PUBLISHED_PATH")),
         duckdb_memory_limit=_get(env, "PROMETHEUS_DUCKDB_MEMORY_LIMIT"),
         duckdb_temp_dir=Path(_get(env, "PROMETHEUS_DUCKDB_TEMP_DIR")),
         dbt_threads=threads,

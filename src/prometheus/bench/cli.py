@@ -35,6 +35,7 @@ from prometheus import settings
 from prometheus.bench import results
 from prometheus.bench.results import Step
 from prometheus.errors import CliError
+from prometheus.generator.params import ParamError, add_date_arguments, resolve_dates
 
 DEFAULT_ROOT = Path("build/bench")
 
@@ -44,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale", type=float, required=True, help="generator scale (1: ~10M events)"
     )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    parser.add_argument("--start", default="2024-01-01", help="first day (default 2024-01-01)")
-    parser.add_argument("--end", default="2025-12-31", help="last day (default 2025-12-31)")
+    # the generator's own --start/--end: one default range (two years up to yesterday)
+    add_date_arguments(parser)
     parser.add_argument(
         "--work-dir",
         type=Path,
@@ -121,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
     if args.scale <= 0:
         raise CliError("--scale must be positive")
     try:
-        end = dt.date.fromisoformat(args.end)
-        dt.date.fromisoformat(args.start)
-    except ValueError as exc:
+        start, end = resolve_dates(args.start, args.end, dt.datetime.now(dt.UTC).date())
+    except ParamError as exc:
         raise CliError(f"--start/--end: {exc}") from None
+    args.start, args.end = start.isoformat(), end.isoformat()
     # the build sees the data up to the day before `--end` (the last day is held
     # back), so its "now" is that morning; the incremental run's is the next one
     as_of, next_as_of = f"{end}T06:00:00", f"{end + dt.timedelta(days=1)}T06:00:00"

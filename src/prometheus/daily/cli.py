@@ -52,7 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the last successful run's sources.json is kept "
         f"(default $PROMETHEUS_STATE_DIR or {settings.DEFAULTS['PROMETHEUS_STATE_DIR']})",
     )
-    parser.add_argument("--target-dir", type=Path, default=Path("target"))
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=Path("target"),
+        help="dbt target folder for both dbt calls' artifacts (default: target)",
+    )
     parser.add_argument("--vars", help="dbt --vars for both dbt calls (YAML/JSON)")
     parser.add_argument("--full", action="store_true", help="build everything")
     parser.add_argument(

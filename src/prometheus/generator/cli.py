@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .defects import DEFECTS, UnknownDefect
-from .params import ParamError, make_params
+from .params import ParamError, add_date_arguments, make_params
 from .writer import OutputError, check_out_dir
 
 
@@ -19,10 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="size factor; 1 = ~100k users, ~1M orders, ~10M events (default 1)",
     )
     parser.add_argument("--seed", default="7", help="random seed (default 7)")
-    parser.add_argument(
-        "--start", default=None, help="first day YYYY-MM-DD (default: end minus 2 years plus 1 day)"
-    )
-    parser.add_argument("--end", default=None, help="last day YYYY-MM-DD (default: yesterday, UTC)")
+    add_date_arguments(parser)
     parser.add_argument(
         "--out", default=None, help="output folder (default: $PROMETHEUS_RAW_DIR, else data/raw)"
     )

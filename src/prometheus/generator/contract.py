@@ -1,4 +1,4 @@
-"""The raw contract (shared/design/raw-contract.md) as data.
+"""The raw contract (docs/raw-contract.md) as data.
 
 Each table: system, name, and its columns in the contract's order with the
 contract's SQL type. Every written file also has ``_loaded_at`` (TIMESTAMP) last.

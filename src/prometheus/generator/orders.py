@@ -169,9 +169,7 @@ def build_orders(p: Params, users: Users, catalog: Catalog) -> OrderTables:
     # last days (raw refunds rising ~5x over the last two weeks).
     limit = np.minimum(users.bound_us[uidx], p.end_us)
     r_idx = np.flatnonzero(live & (rng.random(n) < REFUND_SHARE))
-    delay = uniform_us(
-        rng, np.full(len(r_idx), US_PER_DAY), np.full(len(r_idx), 60 * US_PER_DAY)
-    )
+    delay = uniform_us(rng, np.full(len(r_idx), US_PER_DAY), np.full(len(r_idx), 60 * US_PER_DAY))
     r_at = at[r_idx] + delay
     landed = r_at <= limit[r_idx] - US_PER_MIN
     r_idx, r_at = r_idx[landed], r_at[landed]

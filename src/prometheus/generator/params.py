@@ -6,6 +6,7 @@ days as int days since the epoch, so the table builders stay vectorised.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import math
 import zlib
@@ -41,6 +42,26 @@ def default_dates(today: dt.date) -> tuple[dt.date, dt.date]:
     except ValueError:  # 29 February
         two_back = end.replace(year=end.year - 2, day=28)
     return two_back + dt.timedelta(days=1), end
+
+
+def resolve_dates(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The date range of ``--start``/``--end`` (``None``: the default), for generate and bench."""
+    end_d = parse_date(end, "end date") if end is not None else default_dates(today)[1]
+    if start is not None:
+        start_d = parse_date(start, "start date")
+    else:
+        start_d, _ = default_dates(end_d + dt.timedelta(days=1))
+    return start_d, end_d
+
+
+def add_date_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--start`` and ``--end`` with the one default range (``default_dates``)."""
+    parser.add_argument(
+        "--start",
+        default=None,
+        help="first day YYYY-MM-DD (default: the end minus two years plus one day)",
+    )
+    parser.add_argument("--end", default=None, help="last day YYYY-MM-DD (default: yesterday, UTC)")
 
 
 def day_number(d: dt.date) -> int:
@@ -137,9 +158,5 @@ def make_params(
         seed_i = int(seed)
     except (TypeError, ValueError):
         raise ParamError(f"seed {seed!r} is not an integer") from None
-    end_d = parse_date(end, "end date") if end is not None else default_dates(today)[1]
-    if start is not None:
-        start_d = parse_date(start, "start date")
-    else:
-        start_d, _ = default_dates(end_d + dt.timedelta(days=1))
+    start_d, end_d = resolve_dates(start, end, today)
     return Params(scale=scale_f, seed=seed_i, start=start_d, end=end_d, defects=tuple(defects))

@@ -25,7 +25,7 @@ from . import GENERATOR_VERSION
 from .catalog import build_catalog
 from .contract import TABLES
 from .defects import apply_events, apply_tables, resolve, schema_changes
-from .events import EventMonths
+from .events import EventMonths, months
 from .experiments import build_assignments
 from .fx import build_fx
 from .ledger import ActiveUsers, build_ledger
@@ -99,7 +99,8 @@ def cpu_seconds() -> float:
 
 
 class Progress:
-    """One line per step on ``stream``: rows, wall seconds and CPU seconds (all threads)."""
+    """One line per step on ``stream``: rows, wall seconds, CPU seconds (all threads) and the
+    time since the generator started; the long event phase also reports each month."""
 
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
@@ -118,8 +119,21 @@ class Progress:
             now = cpu_seconds()
             cpu = now - (self.cpu0 if since_start else self.cpu)
             self.cpu = now
+            elapsed = time.perf_counter() - self.t0
             print(
-                f"generate: {key:<34} {rows:>12,} rows {seconds:7.2f}s  cpu {cpu:6.2f}s",
+                f"generate: {key:<34} {rows:>12,} rows {seconds:7.2f}s  cpu {cpu:6.2f}s"
+                f"  (elapsed {elapsed:.1f}s)",
+                file=self.stream,
+                flush=True,
+            )
+
+    def month(self, key: str, label: str, done: int, total: int, rows: int) -> None:
+        """A progress line inside a long step: ``done`` of ``total`` months written."""
+        if self.stream is not None:
+            elapsed = time.perf_counter() - self.t0
+            print(
+                f"generate: {key} month {label[:4]}-{label[4:]} ({done}/{total}), "
+                f"{rows:,} rows so far (elapsed {elapsed:.1f}s)",
                 file=self.stream,
                 flush=True,
             )
@@ -185,10 +199,12 @@ def generate(
                 tables = build_other_tables(p, users, progress)
                 release_memory()
                 t = time.perf_counter()
+                total = len(months(p))
                 with reuse_freed_memory():
-                    for month in event_months:
+                    for done, month in enumerate(event_months, start=1):
                         active.add(month.active)
                         events.write(apply_events(month.table, month.month.index, defects, p))
+                        progress.month(EVENTS_KEY, month.month.label, done, total, events.rows)
                         del month
         finally:
             events.close()

@@ -59,7 +59,7 @@ def _load_config(manifest: artifacts.Manifest) -> ownership.OnCallConfig:
     except ownership.ConfigError as exc:
         raise CliError(
             f"invalid on-call configuration ({len(exc.issues)} issue(s)); "
-            f"run `prometheus validate-oncall`:\n{exc}"
+            f"run `.venv/bin/prometheus validate-oncall`:\n{exc}"
         ) from None
 
 
@@ -299,10 +299,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_oncall_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", type=Path, default=Path("target/manifest.json"))
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path("target/manifest.json"),
+        help="dbt manifest with the groups and exposures (default target/manifest.json)",
+    )
     parser.add_argument("--weeks", type=int, default=4, help="how far ahead (default 4)")
     parser.add_argument("--at", help="start instant (default now; no offset = UTC)")
     parser.add_argument("--pipeline", action="append", help="only these pipelines (repeatable)")
+    parser.add_argument(
+        "--now",
+        action="store_true",
+        help="only who is on call at that instant, one line per pipeline (ignores --weeks)",
+    )
     parser.add_argument(
         "--person",
         help="when is this person on call: member id, name or Slack handle (e.g. de-kenji)",
@@ -319,6 +329,14 @@ def _window(start: datetime, end: datetime, timezone: str) -> str:
             f"  ({left.strftime('%a %d %b %H:%M %Z')} -> {right.strftime('%a %d %b %H:%M %Z')} "
             f"{timezone})"
         )
+    return text
+
+
+def _instant(at: datetime, timezone: str) -> str:
+    """One instant in UTC, then in the team's wall-clock time."""
+    text = _fmt(at)
+    if timezone != "UTC":
+        text += f" ({at.astimezone(ZoneInfo(timezone)).strftime('%a %d %b %H:%M %Z')})"
     return text
 
 
@@ -360,6 +378,8 @@ def run_oncall(args: argparse.Namespace) -> int:
             f"secondary {second}"
         )
         for segment in schedules.timeline(pipeline, config.teams, start, end):
+            if args.now and segment.start > start:
+                break
             active = [d for d in segment.duties if d.active]
             who = "; ".join(
                 f"{d.team} {d.schedule.replace('_', ' ')}: "
@@ -374,7 +394,15 @@ def run_oncall(args: argparse.Namespace) -> int:
                     f"{owner_team.channel or owner_team.email}, nobody paged"
                 )
             tz = next((config.teams[d.team].timezone for d in active), owner_team.timezone)
-            print(f"  {_window(segment.start, segment.end, tz)}  {who}")
+            if args.now:
+                until = (
+                    f"until {_instant(segment.end, tz)}"
+                    if segment.end < end
+                    else f"no change within {args.weeks} week{'s' * (args.weeks != 1)}"
+                )
+                print(f"  on call now: {who} ({until})")
+            else:
+                print(f"  {_window(segment.start, segment.end, tz)}  {who}")
     return 0
 
 

@@ -34,14 +34,22 @@ _ARTIFACT_FILES = ("run_results.json", "sources.json")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="observe_command", required=True, metavar="ACTION")
 
-    ingest = sub.add_parser("ingest", help="store a finished dbt run's artifacts")
-    ingest.add_argument("--target-dir", type=Path, default=Path("target"))
+    ingest = sub.add_parser(
+        "ingest", help="store a finished dbt run's artifacts", allow_abbrev=False
+    )
+    ingest.add_argument(
+        "--target-dir",
+        type=Path,
+        default=Path("target"),
+        help="dbt target folder with run_results.json or sources.json (default: target)",
+    )
     _add_duckdb_path(ingest)
     ingest.set_defaults(_observe=_run_ingest)
 
     wrap = sub.add_parser(
         "dbt",
         help="run dbt, then store its results (exit: dbt's code if it failed, 3 if storing failed)",
+        allow_abbrev=False,
     )
     _add_duckdb_path(wrap)
     wrap.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, after --")

@@ -23,14 +23,19 @@ from prometheus.observability import history
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="report_command", required=True, metavar="ACTION")
 
-    build = sub.add_parser("build", help="write the report's index.html")
+    build = sub.add_parser("build", help="write the report's index.html", allow_abbrev=False)
     build.add_argument(
         "--target-dir",
         type=Path,
         default=Path("target"),
         help="dbt target directory holding manifest.json (default: target)",
     )
-    build.add_argument("--out", type=Path, default=Path("artifacts/report/index.html"))
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("artifacts/report/index.html"),
+        help="the report file to write (default: artifacts/report/index.html)",
+    )
     build.add_argument(
         "--runs",
         type=int,
@@ -48,8 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     build.set_defaults(_report=_run_build)
 
-    serve = sub.add_parser("serve", help="serve a built report on 127.0.0.1")
-    serve.add_argument("--dir", type=Path, default=Path("artifacts/report"))
+    serve = sub.add_parser("serve", help="serve a built report on 127.0.0.1", allow_abbrev=False)
+    serve.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("artifacts/report"),
+        help="the folder holding the built index.html (default: artifacts/report)",
+    )
     serve.add_argument("--port", type=int, default=8080, help="0: any free port (default: 8080)")
     serve.set_defaults(_report=_run_serve)
 
@@ -98,12 +108,13 @@ def _run_build(args: argparse.Namespace) -> int:
     args.out.write_text(render_html(data), encoding="utf-8")
     elapsed = time.perf_counter() - started
     tests = len(data["tests"])
+    stored = len(history_ids(runs))
     print(
-        f"report: {args.out.resolve()} ({tests} tests, "
-        f"{len(history_ids(runs))} stored runs in the last {args.days_back} days, "
+        f"report: {args.out.resolve()} ({tests} test{'s' * (tests != 1)}, "
+        f"{stored} stored run{'s' * (stored != 1)} in the last {args.days_back} days, "
         f"built in {elapsed:.1f}s)"
     )
-    print(f"report: serve it with `prometheus report serve --dir {args.out.parent}`")
+    print(f"report: serve it with `.venv/bin/prometheus report serve --dir {args.out.parent}`")
     return 0
 
 
@@ -116,7 +127,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     index = args.dir / "index.html"
     if not index.is_file():
-        raise CliError(f"{index} not found: run `prometheus report build` first")
+        raise CliError(f"{index} not found: run `.venv/bin/prometheus report build` first")
     try:
         server = make_server(args.dir, args.port)
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""contract.py and the written files follow shared/design/raw-contract.md exactly."""
+"""contract.py and the written files follow the project's docs/raw-contract.md exactly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from prometheus.generator.contract import BY_KEY, LOADED_AT, TABLES, arrow_type
 
-CONTRACT_MD = Path(__file__).parents[3].parent / "shared/design/raw-contract.md"
+CONTRACT_MD = Path(__file__).parents[3] / "docs/raw-contract.md"
 
 
 def parse_contract(text: str) -> dict[str, list[tuple[str, str]]]:

@@ -250,3 +250,19 @@ def test_oncall_per_person_view(fixtures, capsys):
     assert main(["oncall", "--manifest", str(fixtures.target / "manifest.json"),
                  "--person", "nobody"]) == 2  # fmt: skip
     assert "--person 'nobody': no such member (known: ba-analyst-ines" in capsys.readouterr().err
+
+
+def test_oncall_now_prints_who_is_on_call_at_that_instant(fixtures, capsys):
+    """What the main job prints: one line per pipeline, the people on call at --at."""
+    argv = ["oncall", "--manifest", str(fixtures.target / "manifest.json"),
+            "--at", "2026-01-26T10:00:00Z", "--now"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    now = [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    assert len(now) == out.count("): owner ") == 5
+    assert all(line.startswith("on call now: ") for line in now)
+    assert (
+        "on call now: finance_risk always: Amara Okafor, Lucas Meyer; "
+        "data_engineering weekly rotation: Zoe Martin (until 2026-02-02 09:00 UTC "
+        "(Mon 02 Feb 04:00 EST))"
+    ) in now

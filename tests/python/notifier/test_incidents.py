@@ -203,7 +203,8 @@ def test_two_notifiers_at_once_deliver_each_message_once(fixtures, tmp_path, ser
 def test_kill_during_delivery_loses_nothing(fixtures, tmp_path, servers):
     """kill -9 at random moments of the delivery, 4 times, then a clean run: every
     message reaches the webhook at least once, a duplicate only for a kill between
-    the receiver taking it and the outcome being recorded; PagerDuty, which dedupes
+    the receiver taking it and the outcome being recorded (one in flight per team's
+    destination at most); PagerDuty, which dedupes
     by dedup_key, ends with exactly the alerts it should; the store stays whole."""
     hook = servers(Server, [("slow", 0.25)] * 40)
     pd = servers(PagerDuty, [("slow", 0.05)] * 60)
@@ -233,7 +234,9 @@ def test_kill_during_delivery_loses_nothing(fixtures, tmp_path, servers):
     assert kinds(store)["opened"] == 7  # the lifecycle was recorded once
     delivered = Counter(m["dedup_key"] for m in hook.delivered)
     assert len(delivered) == 3  # every message arrived
-    assert sum(delivered.values()) - 3 <= kills  # at most one duplicate per kill
+    # a kill duplicates only what was in flight: at most one message per destination
+    # (each team's webhook is served in order, the teams in parallel), per kill
+    assert sum(delivered.values()) - 3 <= kills * len(delivered)
     pd.apply()
     assert pd.invalid == []
     assert len(pd.alerts) == 5 and set(pd.alerts.values()) == {"triggered"}

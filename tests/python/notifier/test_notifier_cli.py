@@ -264,5 +264,5 @@ def test_oncall_now_prints_who_is_on_call_at_that_instant(fixtures, capsys):
     assert (
         "on call now: finance_risk always: Amara Okafor, Lucas Meyer; "
         "data_engineering weekly rotation: Zoe Martin (until 2026-02-02 09:00 UTC "
-        "(Mon 02 Feb 04:00 EST))"
+        "(Mon 02 Feb 09:00 GMT))"
     ) in now

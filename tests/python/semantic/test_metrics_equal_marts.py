@@ -48,6 +48,9 @@ class Figure:
     column: str
     metric: str
     kind: str  # "usd", "count" or "rate"
+    # the mart publishes it only between closed periods (null otherwise: an open
+    # month's growth is no collapse); the metric is compared where it is published
+    closed_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ CASES = (
         (
             Figure("monthly_active_users", "monthly_active_users", "count"),
             Figure("new_users", "new_users", "count"),
-            Figure("mau_growth_rate", "mau_growth_rate", "rate"),
+            Figure("mau_growth_rate", "mau_growth_rate", "rate", closed_only=True),
         ),
         lambda row: (_day(row, "metric_time__month"),),
     ),
@@ -249,10 +252,17 @@ def test_mart_figures_equal_mf_query(case: Case, mf_project: Path, clean_build: 
 
     missing = sorted(key for key in marts if key not in answers)
     assert not missing, f"mf query has no row for {case.mart} keys {missing[:5]}"
-    mismatches = [
-        (key, figure.column, marts[key][figure.column], answers[key][figure.metric])
+    compared = [
+        (key, figure)
         for key in sorted(marts)
         for figure in case.figures
+        if not (figure.closed_only and marts[key][figure.column] is None)
+    ]
+    for figure in case.figures:
+        assert any(f == figure for _, f in compared), f"{figure.column}: nothing compared"
+    mismatches = [
+        (key, figure.column, marts[key][figure.column], answers[key][figure.metric])
+        for key, figure in compared
         if differs(figure.kind, marts[key][figure.column], answers[key][figure.metric])
     ]
     assert not mismatches, (

@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -423,6 +423,9 @@ class History:
     model_runs: list[dict[str, Any]]
     source_freshness: list[dict[str, Any]]
     invocations: list[dict[str, Any]]
+    # every error and failure of a model, test or unit test in the window:
+    # what a skipped node was held back by
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> History:
@@ -476,8 +479,8 @@ def read_history(
 ) -> History:
     """The last `runs` results of each test, model and source within `days_back` days.
 
-    Skipped tests and models are left out: a skip says nothing about the
-    test, and the previous result stays the latest one shown.
+    Skipped tests and models are kept: a node held back by a failure
+    upstream is shown as skipped, with that failure (``problems``).
     """
     if not has_history(conn):
         return History.empty()
@@ -486,11 +489,11 @@ def read_history(
     at = "coalesce(completed_at, generated_at)"
     tests = _last_runs(
         conn, "test_results", "test_unique_id", at,
-        "status <> 'skipped' and resource_type = 'test'", f"test_unique_id, {at}", since, runs,
+        "resource_type = 'test'", f"test_unique_id, {at}", since, runs,
     )  # fmt: skip
     models = _last_runs(
         conn, "model_runs", "unique_id", "generated_at",
-        "resource_type = 'model' and status <> 'skipped'", "generated_at, unique_id", since, runs,
+        "resource_type = 'model'", "generated_at, unique_id", since, runs,
     )  # fmt: skip
     freshness = _last_runs(
         conn, "source_freshness", "unique_id", "generated_at", "true",
@@ -501,4 +504,19 @@ def read_history(
         f"select * from {SCHEMA}.invocations where generated_at >= ? order by generated_at",
         [since],
     )
-    return History(tests, models, freshness, invocations)
+    problems = _dicts(
+        conn,
+        f"""
+        select invocation_id, test_unique_id as unique_id, resource_type, status, message,
+            tested_unique_id
+        from {SCHEMA}.test_results
+        where status in ('fail', 'error', 'runtime error') and {at} >= ?
+        union all
+        select invocation_id, unique_id, resource_type, status, message, null
+        from {SCHEMA}.model_runs
+        where status in ('error', 'runtime error') and generated_at >= ?
+        order by invocation_id, unique_id
+        """,
+        [since, since],
+    )
+    return History(tests, models, freshness, invocations, problems)

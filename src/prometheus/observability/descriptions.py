@@ -176,7 +176,11 @@ def _ancestors(manifest: Manifest, start: Iterable[str]) -> set[str]:
 
 
 def _short(unique_id: str) -> str:
-    return unique_id.split(".")[-2] if unique_id.startswith("test.") else unique_id.split(".")[-1]
+    """A node's name from its unique id: type.package.name[.hash]; a unit test's is last."""
+    parts = unique_id.split(".")
+    if unique_id.startswith("unit_test.") or len(parts) < 3:
+        return parts[-1]
+    return parts[2]
 
 
 def held_back_by(
@@ -213,9 +217,13 @@ def held_back_by(
 # --------------------------------------------------------------------------- exposures
 
 
-def exposure_owners_markdown(manifest: Manifest, exposure: Node, at: datetime | None) -> str:
-    """Owners, channel, watchers, on call and common issues of an exposure, as markdown."""
-    from prometheus.notifier import ownership, schedules
+def exposure_meta_markdown(manifest: Manifest, exposure: Node) -> str:
+    """An exposure's owners, channel, watchers and common issues (its meta), as markdown.
+
+    The exposure's description in YAML ends with exactly this (docs/dbt/exposures.md,
+    checked by a test), so dbt docs shows it readably.
+    """
+    from prometheus.notifier import ownership
 
     config, _ = ownership.collect(manifest)
     pipeline = config.pipelines_by_exposure.get(exposure.unique_id)
@@ -231,41 +239,85 @@ def exposure_owners_markdown(manifest: Manifest, exposure: Node, at: datetime | 
         contact = ", ".join(x for x in (team.email or team.owner_email, team.channel) if x)
         return f"{team.display_name} ({contact})" if contact else team.display_name
 
-    lines = [f"**Pipeline:** {pipeline.name}", f"**Owner:** {team_line(pipeline.owner)}"]
+    lines = [f"**Pipeline:** {pipeline.name}", "", f"**Owner:** {team_line(pipeline.owner)}"]
     if pipeline.secondary_owner:
-        lines.append(f"**Secondary owner:** {team_line(pipeline.secondary_owner)}")
-    channel = pipeline.channel or (
-        teams[pipeline.owner].channel if pipeline.owner in teams else None
-    )
+        lines += ["", f"**Secondary owner:** {team_line(pipeline.secondary_owner)}"]
+    owner_team = teams.get(pipeline.owner)
+    channel = pipeline.channel or (owner_team.channel if owner_team else None)
     if channel:
-        lines.append(f"**Channel:** {channel}")
+        lines += ["", f"**Channel:** {channel}"]
     if pipeline.watchers:
-        lines.append("**Watchers:**")
+        lines += ["", "**Watchers:**", ""]
         for w in pipeline.watchers:
             team = teams.get(w.team)
             lines.append(
                 f"- {team.display_name if team else w.team}"
-                f"{' ' + w.role if w.role else ''}: {w.schedule.replace('_', ' ')}"
+                f"{' (' + w.role + ')' if w.role else ''}: {w.schedule.replace('_', ' ')}"
             )
-    if at is not None:
-        at_utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-        duties = schedules.on_call(pipeline, teams, at_utc)
-        people = sorted({f"{m.name} ({m.email})" for d in duties if d.active for m in d.people})
-        lines.append(
-            f"**On call at {at_utc:%Y-%m-%d %H:%M} UTC:** "
-            + (", ".join(people) or "nobody (no watcher active)")
-        )
     if pipeline.common_issues:
-        lines.append("**Common issues:**")
+        lines += ["", "**Common issues:**", ""]
         for issue in pipeline.common_issues:
             lines.append(f"- {issue.issue}")
-            lines.extend(f"  {i}. {step}" for i, step in enumerate(issue.steps, start=1))
+            lines.extend(f"    {i}. {step}" for i, step in enumerate(issue.steps, start=1))
     return "\n".join(lines)
 
 
+def on_call_line(manifest: Manifest, exposure: Node, at: datetime) -> str:
+    from prometheus.notifier import ownership, schedules
+
+    config, _ = ownership.collect(manifest)
+    pipeline = config.pipelines_by_exposure.get(exposure.unique_id)
+    if pipeline is None:
+        return ""
+    at_utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    duties = schedules.on_call(pipeline, config.teams, at_utc)
+    people = sorted({f"{m.name} ({m.email})" for d in duties if d.active for m in d.people})
+    who = ", ".join(people) or "nobody (no watcher active)"
+    return f"**On call at {at_utc:%Y-%m-%d %H:%M} UTC:** {who}"
+
+
 def exposure_report_description(manifest: Manifest, exposure: Node, at: datetime | None) -> str:
-    body = " ".join(exposure.description.split())
-    owners = exposure_owners_markdown(manifest, exposure, at)
-    if owners and owners.splitlines()[0] in exposure.description:
-        return exposure.description  # the YAML already carries the same block
-    return f"{body}\n\n{owners}".strip()
+    """The exposure's description with its meta (unless the YAML has it already) and,
+    at a given time, who is on call."""
+    text = exposure.description.strip()
+    meta = exposure_meta_markdown(manifest, exposure)
+    if meta and meta not in text:
+        text = f"{text}\n\n{meta}".strip()
+    if at is not None:
+        text = f"{text}\n\n{on_call_line(manifest, exposure, at)}".strip()
+    return text
+
+
+def exposure_contacts(manifest: Manifest, exposure: Node, at: datetime | None) -> list[str]:
+    """Who to reach about an exposure, as the report's owners list shows it: its owner
+    (as in YAML), the secondary owner, the channel(s) and who is on call at ``at``."""
+    from prometheus.notifier import ownership, schedules
+
+    first = exposure.owner.name or exposure.owner.email if exposure.owner else None
+    contacts = [first] if first else []
+    config, _ = ownership.collect(manifest)
+    pipeline = config.pipelines_by_exposure.get(exposure.unique_id)
+    if pipeline is None:
+        return contacts
+    teams = config.teams
+    for name in (pipeline.owner, pipeline.secondary_owner):
+        team = teams.get(name or "")
+        if team is not None:
+            contacts.append(team.display_name)
+    owner_team = teams.get(pipeline.owner)
+    if owner_team is not None and (owner_team.email or owner_team.owner_email):
+        contacts.append(str(owner_team.email or owner_team.owner_email))
+    for name in (pipeline.owner, *(w.team for w in pipeline.watchers)):
+        team = teams.get(name)
+        channel = pipeline.channel if name == pipeline.owner and pipeline.channel else None
+        channel = channel or (team.channel if team else None)
+        if channel:
+            contacts.append(channel)
+    if at is not None:
+        at_utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        for duty in schedules.on_call(pipeline, teams, at_utc):
+            if duty.schedule == "always":
+                continue
+            when = "on call" if duty.active else f"on call ({duty.schedule.replace('_', ' ')})"
+            contacts.extend(f"{when}: {m.name} ({m.email})" for m in duty.people)
+    return list(dict.fromkeys(contacts))

@@ -263,7 +263,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "type": node.exposure_type,
                     "maturity": node.maturity,
                     "owner_email": owner.email if owner else None,
-                    "owners": [owner.name or owner.email] if owner else [],
+                    "owners": descriptions.exposure_contacts(self.manifest, node, self.now),
                     "owner": {"name": owner.name, "email": owner.email} if owner else None,
                     "tags": node.tags,
                     "package_name": node.package_name,

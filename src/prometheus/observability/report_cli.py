@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prometheus import settings
 from prometheus.errors import CliError
 from prometheus.observability import history
 
@@ -47,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--duckdb-path",
         default=None,
-        help=f"warehouse file (default: $PROMETHEUS_DUCKDB_PATH or {history.DEFAULT_DUCKDB_PATH})",
+        help="warehouse file (default: $PROMETHEUS_DUCKDB_PATH or "
+        f"{settings.DEFAULTS['PROMETHEUS_DUCKDB_PATH']})",
     )
     build.set_defaults(_report=_run_build)
 

@@ -58,3 +58,28 @@ def test_every_exposure_description_renders_its_meta(
             "regenerate the block from exposure_meta_markdown"
         )
         assert "{" not in exposure.description  # no raw JSON, no unrendered jinja
+
+
+def test_every_test_of_the_project_says_what_why_and_what_to_do(
+    parsed: tuple[Manifest, dict[str, Any]],
+) -> None:
+    from prometheus.observability.descriptions import BUILTIN_TESTS, test_description
+
+    manifest, _ = parsed
+    tests = manifest.of_type("test")
+    assert len(tests) > 150
+    used = {t.test_short_name for t in tests if t.test_short_name}
+    assert used <= set(manifest.test_macros) | set(BUILTIN_TESTS)  # every generic test known
+    for name, macro in manifest.test_macros.items():
+        assert macro.description and macro.meta.get("what_to_do"), name
+    for test in tests:
+        text = test_description(manifest, test)
+        assert text.startswith("What it checks:") and "Why:" in text, test.name
+        assert "What to do:" in text, test.name
+        macro = manifest.test_macros.get(test.test_short_name or "")
+        if macro is not None and not test.description:
+            assert str(macro.meta["what_to_do"]) in text
+    own = [t for t in tests if t.description]
+    assert {t.name for t in own if t.test_kind == "singular"} == {
+        t.name for t in tests if t.test_kind == "singular"
+    }

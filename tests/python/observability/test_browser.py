@@ -100,7 +100,7 @@ def browser() -> Iterator[WebDriver]:
             "--disable-sync",
             "--disable-dev-shm-usage",
             f"--user-data-dir={profile}",
-            "--window-size=1600,1000",
+            "--window-size=1920,1080",
             # only 127.0.0.1 resolves: nothing can leave the machine
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         ):

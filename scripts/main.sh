@@ -36,6 +36,10 @@ job_started=$SECONDS
 phase "generating upstream data (scale ${SCALE}) into ${PROMETHEUS_RAW_DIR}" \
     uv run prometheus generate --scale "$SCALE" --seed "$SEED" "${date_args[@]}" --out "$PROMETHEUS_RAW_DIR"
 
+phase "dbt source freshness (stored for the report's freshness tiles; a stale source is reported, the job goes on)" \
+    uv run prometheus observe dbt -- source freshness \
+    || echo "    some sources are stale or could not be checked (see above)"
+
 build_status=0
 phase "dbt build (its results are stored in the warehouse's observability schema)" \
     uv run prometheus observe dbt -- build || build_status=$?

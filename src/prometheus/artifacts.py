@@ -328,6 +328,14 @@ class Group:
 
 
 @dataclass(frozen=True)
+class MacroDoc:
+    """A generic test's documentation: its description and meta from its properties YAML."""
+
+    description: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Manifest(Artifact):
     project_name: str
     nodes: Mapping[str, Node]  # models, tests, seeds, snapshots and sources
@@ -335,6 +343,8 @@ class Manifest(Artifact):
     groups: Mapping[str, Group]  # by unique id
     parent_map: Mapping[str, tuple[str, ...]]
     child_map: Mapping[str, tuple[str, ...]]
+    # the project's generic tests (macros named test_*), by test name
+    test_macros: Mapping[str, MacroDoc] = field(default_factory=dict)
 
     def node(self, unique_id: str) -> Node | None:
         return self.nodes.get(unique_id)
@@ -388,6 +398,15 @@ def parse_manifest(data: Mapping[str, Any], path: Path) -> Manifest:
         groups={r["unique_id"]: Group.from_raw(r) for r in _records(data, "groups", path)},
         parent_map=_edges(data, "parent_map", path),
         child_map=_edges(data, "child_map", path),
+        test_macros={
+            str(raw["name"])[len("test_") :]: MacroDoc(
+                str(raw.get("description") or ""), _dict(raw.get("meta"))
+            )
+            for raw in _dict(data.get("macros")).values()
+            if isinstance(raw, dict)
+            and str(raw.get("name") or "").startswith("test_")
+            and raw.get("package_name") == data["metadata"].get("project_name")
+        },
     )
 
 

@@ -32,6 +32,8 @@ from elementary.monitor.api.report.report import ReportAPI
 from elementary.utils import json_utils
 
 from prometheus.artifacts import Manifest, Node
+from prometheus.observability import descriptions
+from prometheus.observability.evidence import Evidence, is_anomaly_test
 from prometheus.observability.history import History
 
 ELEMENTARY_VERSION = "0.26.1"
@@ -96,10 +98,18 @@ def _json_text(value: Any) -> str | None:
 class ArtifactDbtRunner(BaseDbtRunner):
     """A dbt runner that runs nothing: it answers ReportAPI's macros from the artifacts."""
 
-    def __init__(self, manifest: Manifest, history: History, *, now: datetime | None = None):
+    def __init__(
+        self,
+        manifest: Manifest,
+        history: History,
+        *,
+        now: datetime | None = None,
+        evidence: Evidence | None = None,
+    ):
         super().__init__(project_dir="", allow_macros_without_package_prefix=False)
         self.manifest = manifest
         self.history = history
+        self.evidence = evidence or Evidence()
         self.now = now or datetime.now(UTC).replace(tzinfo=None)
         self.calls: list[str] = []
         self._answers: dict[str, Callable[..., list[dict[str, Any]]]] = {
@@ -123,8 +133,12 @@ class ArtifactDbtRunner(BaseDbtRunner):
 
     # ------------------------------------------------------------------ BaseDbtRunner
 
-    def run_operation(  # type: ignore[override]
-        self, macro_name: str, capture_output: bool = True, macro_args: dict | None = None, **_: Any
+    def run_operation(
+        self,
+        macro_name: str,
+        capture_output: bool = True,
+        macro_args: dict[str, Any] | None = None,
+        **_: Any,
     ) -> list[str]:
         self.calls.append(macro_name)
         answer = self._answers.get(macro_name)
@@ -170,9 +184,22 @@ class ArtifactDbtRunner(BaseDbtRunner):
             latest[row["test_unique_id"]] = row
         return latest
 
+    def _held_back_by(self, invocation_id: str, unique_id: str) -> str:
+        """Why a node was skipped: the errors and failures upstream in the same run."""
+        return descriptions.held_back_by(
+            self.manifest, self.history.problems, invocation_id, unique_id
+        )
+
+    def _latest_model_statuses(self) -> dict[str, dict[str, Any]]:
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.history.model_runs:  # ordered by generated_at
+            latest[row["unique_id"]] = row
+        return latest
+
     @staticmethod
     def _detected_at(row: dict[str, Any]) -> datetime:
-        return row.get("completed_at") or row["generated_at"]
+        at: datetime = row.get("completed_at") or row["generated_at"]
+        return at
 
     def _days_diff(self, when: datetime) -> float:
         return float((self.now - when).days)
@@ -204,15 +231,18 @@ class ArtifactDbtRunner(BaseDbtRunner):
         return rows
 
     def _models(self, exclude_elementary: bool = False) -> list[dict[str, Any]]:
-        return [
-            {
-                **self._artifact(n),
-                "materialization": n.materialization,
-                "patch_path": n.patch_path,
-            }
-            for n in self.manifest.of_type("model")
-            if not (exclude_elementary and n.package_name == "elementary")
-        ]
+        latest = self._latest_model_statuses()
+        rows = []
+        for n in self.manifest.of_type("model"):
+            if exclude_elementary and n.package_name == "elementary":
+                continue
+            row = {**self._artifact(n), "materialization": n.materialization}
+            last = latest.get(n.unique_id)
+            if last and last["status"] == "skipped":
+                why = self._held_back_by(last["invocation_id"], n.unique_id)
+                row["description"] = f"{why}\n\n{n.description}".strip()
+            rows.append({**row, "patch_path": n.patch_path})
+        return rows
 
     def _sources(self) -> list[dict[str, Any]]:
         return [
@@ -233,11 +263,13 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "type": node.exposure_type,
                     "maturity": node.maturity,
                     "owner_email": owner.email if owner else None,
-                    "owners": [owner.name or owner.email] if owner else [],
+                    "owners": descriptions.exposure_contacts(self.manifest, node, self.now),
                     "owner": {"name": owner.name, "email": owner.email} if owner else None,
                     "tags": node.tags,
                     "package_name": node.package_name,
-                    "description": node.description,
+                    "description": descriptions.exposure_report_description(
+                        self.manifest, node, self.now
+                    ),
                     "meta": node.meta,
                     "full_path": node.original_file_path,
                     "raw_queries": None,
@@ -289,6 +321,8 @@ class ArtifactDbtRunner(BaseDbtRunner):
         for test in self.manifest.of_type("test"):
             parent = self._tested(test)
             last = latest.get(test.unique_id)
+            test_type = "anomaly_detection" if is_anomaly_test(test) else "dbt_test"
+            description = descriptions.test_description(self.manifest, test)
             rows.append(
                 {
                     "unique_id": test.unique_id,
@@ -298,18 +332,19 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "table_name": (parent.relation or parent.name) if parent else None,
                     "model_name": parent.name if parent else None,
                     "column_name": test.column_name,
-                    "name": test.name,
-                    "description": test.description or None,
+                    "name": descriptions.test_name(test),
+                    "description": description,
                     "package_name": test.package_name,
                     "original_path": test.original_file_path,
                     "test_params": test.test_kwargs,
-                    "meta": test.meta,
+                    # elementary's test list reads the description from meta
+                    "meta": {**test.meta, "description": description},
                     "model_meta": parent.meta if parent else {},
                     "tags": test.tags,
                     "model_tags": parent.tags if parent else [],
                     "type": test.test_kind,
-                    "test_type": "dbt_test" if last else None,
-                    "test_sub_type": test.test_kind if last else None,
+                    "test_type": test_type if last else None,
+                    "test_sub_type": _sub_type(test) if last else None,
                     "created_at": _iso(first.get(test.unique_id)),
                     "latest_run_time": _iso(self._detected_at(last)) if last else None,
                     "latest_run_status": last["status"] if last else None,
@@ -348,6 +383,11 @@ class ArtifactDbtRunner(BaseDbtRunner):
             kind = test.test_kind or "generic"
             status = row["status"]
             owners = self._owners(parent) if parent else []
+            description = descriptions.test_description(self.manifest, test)
+            if status == "skipped":
+                outcome: str | None = self._held_back_by(row["invocation_id"], test.unique_id)
+            else:
+                outcome = row["message"] if status != "pass" else None
             rows.append(
                 {
                     "id": f"{row['invocation_id']}.{test.unique_id}",
@@ -361,10 +401,10 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "schema_name": (parent.schema if parent else test.schema) or "",
                     "table_name": (parent.relation or parent.name) if parent else None,
                     "column_name": test.column_name,
-                    "test_type": "dbt_test",
-                    "test_sub_type": kind,
-                    "test_results_description": row["message"] if status != "pass" else None,
-                    "test_description": test.description or None,
+                    "test_type": "anomaly_detection" if is_anomaly_test(test) else "dbt_test",
+                    "test_sub_type": _sub_type(test),
+                    "test_results_description": outcome,
+                    "test_description": description,
                     "original_path": test.original_file_path,
                     "package_name": test.package_name,
                     "owners": owners,
@@ -372,11 +412,11 @@ class ArtifactDbtRunner(BaseDbtRunner):
                     "tags": sorted(set(test.tags) | set(parent.tags if parent else [])),
                     "test_tags": test.tags,
                     "model_tags": parent.tags if parent else [],
-                    "meta": test.meta,
+                    "meta": {**test.meta, "description": description},
                     "model_meta": parent.meta if parent else {},
                     "test_results_query": row["compiled_code"],
                     "other": None,
-                    "test_name": test.test_short_name or test.name,
+                    "test_name": descriptions.test_name(test),
                     "test_params": test.test_kwargs,
                     "severity": test.severity or row["severity"],
                     "status": status,
@@ -398,9 +438,21 @@ class ArtifactDbtRunner(BaseDbtRunner):
                 r["invocations_rank_index"] = rank
                 if rank > 1:
                     r["test_results_query"] = None
+                else:
+                    r["sample_data"] = self._sample_data(r)
                 kept.append(r)
         kept.sort(key=lambda r: (r["elementary_unique_id"], -r["invocations_rank_index"]))
         return kept
+
+    def _sample_data(self, row: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The latest result's evidence: the metric series of an anomaly test, the
+        stored failing rows of a failed test."""
+        uid = row["test_unique_id"]
+        if row["test_type"] == "anomaly_detection":
+            return self.evidence.metrics.get(uid)
+        if row["status"] in ("fail", "warn", "error"):
+            return self.evidence.samples.get(uid)
+        return None
 
     # ------------------------------------------------------------------ runs
 
@@ -556,6 +608,13 @@ class ArtifactDbtRunner(BaseDbtRunner):
         return results
 
 
+def _sub_type(test: Node) -> str:
+    """Elementary's sub type: an anomaly test's metric (its chart's title), else its kind."""
+    if is_anomaly_test(test):
+        return descriptions.anomaly_metric(test)
+    return test.test_kind or "generic"
+
+
 def build_report_data(
     manifest: Manifest,
     history: History,
@@ -564,9 +623,10 @@ def build_report_data(
     days_back: int = 30,
     env: str | None = None,
     now: datetime | None = None,
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """Elementary's report data (``window.elementaryData``), built by its own ReportAPI."""
-    runner = ArtifactDbtRunner(manifest, history, now=now)
+    runner = ArtifactDbtRunner(manifest, history, now=now, evidence=evidence)
     report_data, error = ReportAPI(runner).get_report_data(
         days_back=days_back,
         test_runs_amount=runs,

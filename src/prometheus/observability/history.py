@@ -10,25 +10,33 @@ Tables (all timestamps are UTC, without time zone):
 An invocation is stored once: ingesting the same artifacts again adds
 nothing. Each invocation is stored in one transaction, so a failure leaves
 nothing partial behind; rows are never updated or deleted.
+
+Rows are typed (one dataclass per table, field = column) and inserted with
+an explicit column list. ``schema_version`` records which migrations a
+warehouse has had; :func:`ensure_schema` applies the missing ones, so a
+warehouse written by an older version gains the new columns (NULL in its
+old rows) instead of failing the next ingest.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from prometheus import settings
 from prometheus.artifacts import Manifest, NodeResult, RunResults, Sources, TargetArtifacts
 
+log = logging.getLogger(__name__)
+
 SCHEMA = "observability"
-DEFAULT_DUCKDB_PATH = "warehouse/prometheus.duckdb"
 
 DDL = f"""
 create schema if not exists {SCHEMA};
@@ -118,6 +126,17 @@ create table if not exists {SCHEMA}.source_freshness (
 );
 """
 
+# (version, what it does, statements); version 1 is the layout before versioning
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "the four tables", (DDL,)),
+    (
+        2,
+        "test_results.failures_relation: where the test's failing rows are stored",
+        (f"alter table {SCHEMA}.test_results add column if not exists failures_relation varchar",),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
 _MODEL_TYPES = {"model", "seed", "snapshot"}
 _TEST_TYPES = {"test", "unit_test"}
 
@@ -127,7 +146,7 @@ class HistoryError(Exception):
 
 
 def duckdb_path(explicit: str | None = None) -> Path:
-    return Path(explicit or os.environ.get("PROMETHEUS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    return Path(explicit) if explicit else settings.load().duckdb_path
 
 
 @contextmanager
@@ -146,8 +165,49 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
         conn.close()
 
 
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """The warehouse's history layout: 0 none yet, 1 before versioning, else as recorded."""
+    tables = {
+        name
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
+        ).fetchall()
+    }
+    if "schema_version" in tables:
+        row = conn.execute(f"select max(version) from {SCHEMA}.schema_version").fetchone()
+        if row and row[0] is not None:
+            return int(row[0])
+    return 1 if "invocations" in tables else 0
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(DDL)
+    """Create the history's tables, or bring an older layout up to date, in one transaction."""
+    conn.begin()
+    try:
+        conn.execute(f"create schema if not exists {SCHEMA}")
+        current = schema_version(conn)
+        conn.execute(
+            f"create table if not exists {SCHEMA}.schema_version ("
+            "version integer primary key, description varchar, applied_at timestamp)"
+        )
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for version, description, statements in MIGRATIONS:
+            if version <= current and current > 0:
+                continue
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                f"insert into {SCHEMA}.schema_version values (?, ?, ?) on conflict do nothing",
+                [version, description, now],
+            )
+            if current:
+                log.info(
+                    "run history in %s: migrated to layout %d (%s)", SCHEMA, version, description
+                )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 # --------------------------------------------------------------------------- rows
@@ -159,6 +219,97 @@ def _json(value: Any) -> str | None:
 
 def _kind(unique_id: str) -> str:
     return unique_id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class InvocationRow:
+    invocation_id: str
+    command: str
+    invocation_command: str | None
+    dbt_version: str | None
+    project_name: str | None
+    target_name: str | None
+    selected: str | None
+    full_refresh: bool | None
+    started_at: datetime | None
+    generated_at: datetime | None
+    elapsed_time: float | None
+    results_total: int
+    results_error: int
+    results_fail: int
+    results_warn: int
+    results_skipped: int
+    success: bool
+    ingested_at: datetime
+
+
+@dataclass(frozen=True)
+class ModelRunRow:
+    invocation_id: str
+    unique_id: str
+    resource_type: str
+    name: str | None
+    package_name: str | None
+    database_name: str | None
+    schema_name: str | None
+    relation_name: str | None
+    materialization: str | None
+    status: str
+    message: str | None
+    execution_time: float | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    rows_affected: int | None
+    compiled_code: str | None
+    full_refresh: bool | None
+    generated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TestResultRow:
+    __test__ = False  # not a pytest class
+
+    invocation_id: str
+    test_unique_id: str
+    resource_type: str
+    test_name: str | None
+    short_name: str | None
+    test_kind: str | None
+    tested_unique_id: str | None
+    column_name: str | None
+    severity: str | None
+    status: str
+    failures: int | None
+    message: str | None
+    execution_time: float | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    compiled_code: str | None
+    test_params: str | None
+    original_path: str | None
+    generated_at: datetime | None
+    failures_relation: str | None  # layout 2
+
+
+@dataclass(frozen=True)
+class SourceFreshnessRow:
+    invocation_id: str
+    unique_id: str
+    source_name: str | None
+    table_name: str | None
+    status: str
+    max_loaded_at: datetime | None
+    snapshotted_at: datetime | None
+    max_loaded_at_time_ago_in_s: float | None
+    warn_after: str | None
+    error_after: str | None
+    filter: str | None
+    error: str | None
+    execution_time: float | None
+    generated_at: datetime | None
+
+
+Row = InvocationRow | ModelRunRow | TestResultRow | SourceFreshnessRow
 
 
 def _invocation_row(
@@ -176,79 +327,82 @@ def _invocation_row(
     elapsed_time: float | None,
     statuses: list[str],
     ingested_at: datetime,
-) -> tuple[Any, ...]:
+) -> InvocationRow:
     counts = {s: statuses.count(s) for s in ("error", "runtime error", "fail", "warn", "skipped")}
     errors = counts["error"] + counts["runtime error"]
-    return (
-        invocation_id,
-        command,
-        invocation_command,
-        dbt_version,
-        manifest.project_name,
-        target,
-        _json(selected),
-        full_refresh,
-        started_at,
-        generated_at,
-        elapsed_time,
-        len(statuses),
-        errors,
-        counts["fail"],
-        counts["warn"],
-        counts["skipped"],
-        errors + counts["fail"] == 0,
-        ingested_at,
+    return InvocationRow(
+        invocation_id=invocation_id,
+        command=command,
+        invocation_command=invocation_command,
+        dbt_version=dbt_version,
+        project_name=manifest.project_name,
+        target_name=target,
+        selected=_json(selected),
+        full_refresh=full_refresh,
+        started_at=started_at,
+        generated_at=generated_at,
+        elapsed_time=elapsed_time,
+        results_total=len(statuses),
+        results_error=errors,
+        results_fail=counts["fail"],
+        results_warn=counts["warn"],
+        results_skipped=counts["skipped"],
+        success=errors + counts["fail"] == 0,
+        ingested_at=ingested_at,
     )
 
 
-def _model_run_row(run: RunResults, manifest: Manifest, result: NodeResult) -> tuple[Any, ...]:
+def _model_run_row(run: RunResults, manifest: Manifest, result: NodeResult) -> ModelRunRow:
     node = manifest.nodes.get(result.unique_id)
-    return (
-        run.invocation_id,
-        result.unique_id,
-        _kind(result.unique_id),
-        node.name if node else result.unique_id.rsplit(".", 1)[-1],
-        node.package_name if node else None,
-        node.database if node else None,
-        node.schema if node else None,
-        node.relation if node else None,
-        node.materialization if node else None,
-        result.status,
-        result.message,
-        result.execution_time,
-        result.started_at,
-        result.completed_at,
-        result.rows_affected,
-        result.compiled_code,
-        run.full_refresh,
-        run.generated_at,
+    return ModelRunRow(
+        invocation_id=run.invocation_id,
+        unique_id=result.unique_id,
+        resource_type=_kind(result.unique_id),
+        name=node.name if node else result.unique_id.rsplit(".", 1)[-1],
+        package_name=node.package_name if node else None,
+        database_name=node.database if node else None,
+        schema_name=node.schema if node else None,
+        relation_name=node.relation if node else None,
+        materialization=node.materialization if node else None,
+        status=result.status,
+        message=result.message,
+        execution_time=result.execution_time,
+        started_at=result.started_at,
+        completed_at=result.completed_at,
+        rows_affected=result.rows_affected,
+        compiled_code=result.compiled_code,
+        full_refresh=run.full_refresh,
+        generated_at=run.generated_at,
     )
 
 
-def _test_row(run: RunResults, manifest: Manifest, result: NodeResult) -> tuple[Any, ...]:
+def _test_row(run: RunResults, manifest: Manifest, result: NodeResult) -> TestResultRow:
     node = manifest.nodes.get(result.unique_id)
     resource_type = _kind(result.unique_id)
     kind = "unit" if resource_type == "unit_test" else (node.test_kind if node else None)
-    return (
-        run.invocation_id,
-        result.unique_id,
-        resource_type,
-        node.name if node else None,
-        (node.test_short_name or node.name) if node else None,
-        kind,
-        node.tested_node if node else None,
-        node.column_name if node else None,
-        node.severity if node else None,
-        result.status,
-        result.failures,
-        result.message,
-        result.execution_time,
-        result.started_at,
-        result.completed_at,
-        result.compiled_code,
-        _json(node.test_kwargs) if node and node.test_kwargs else None,
-        node.original_file_path if node else None,
-        run.generated_at,
+    return TestResultRow(
+        invocation_id=run.invocation_id,
+        test_unique_id=result.unique_id,
+        resource_type=resource_type,
+        test_name=node.name if node else None,
+        short_name=(node.test_short_name or node.name) if node else None,
+        test_kind=kind,
+        tested_unique_id=node.tested_node if node else None,
+        column_name=node.column_name if node else None,
+        severity=node.severity if node else None,
+        status=result.status,
+        failures=result.failures,
+        message=result.message,
+        execution_time=result.execution_time,
+        started_at=result.started_at,
+        completed_at=result.completed_at,
+        compiled_code=result.compiled_code,
+        test_params=_json(node.test_kwargs) if node and node.test_kwargs else None,
+        original_path=node.original_file_path if node else None,
+        generated_at=run.generated_at,
+        failures_relation=(result.relation_name or (node.relation_name if node else None))
+        if resource_type == "test"
+        else None,
     )
 
 
@@ -281,16 +435,21 @@ def _already_stored(conn: duckdb.DuckDBPyConnection, invocation_id: str) -> bool
     return bool(row and row[0])
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Row]) -> None:
+    """Insert typed rows by column name: the table may have more columns (NULL here)."""
     if rows:
-        marks = ", ".join("?" * len(rows[0]))
-        conn.executemany(f"insert into {SCHEMA}.{table} values ({marks})", rows)
+        columns = [f.name for f in fields(rows[0])]
+        marks = ", ".join("?" * len(columns))
+        conn.executemany(
+            f"insert into {SCHEMA}.{table} ({', '.join(columns)}) values ({marks})",
+            [astuple(r) for r in rows],
+        )
 
 
 def _store(
     conn: duckdb.DuckDBPyConnection,
     invocation_id: str,
-    tables: dict[str, list[tuple[Any, ...]]],
+    tables: dict[str, Sequence[Row]],
 ) -> bool:
     """Insert one invocation's rows in one transaction; False if it was already there."""
     conn.begin()
@@ -351,21 +510,21 @@ def ingest_sources(
     for r in sources.results:
         node = manifest.nodes.get(r.unique_id)
         rows.append(
-            (
-                sources.invocation_id,
-                r.unique_id,
-                node.source_name if node else None,
-                node.name if node else None,
-                r.status,
-                r.max_loaded_at,
-                r.snapshotted_at,
-                r.max_loaded_at_time_ago_in_s,
-                _json(r.warn_after),
-                _json(r.error_after),
-                r.filter,
-                r.error,
-                r.execution_time,
-                sources.generated_at,
+            SourceFreshnessRow(
+                invocation_id=sources.invocation_id,
+                unique_id=r.unique_id,
+                source_name=node.source_name if node else None,
+                table_name=node.name if node else None,
+                status=r.status,
+                max_loaded_at=r.max_loaded_at,
+                snapshotted_at=r.snapshotted_at,
+                max_loaded_at_time_ago_in_s=r.max_loaded_at_time_ago_in_s,
+                warn_after=_json(r.warn_after),
+                error_after=_json(r.error_after),
+                filter=r.filter,
+                error=r.error,
+                execution_time=r.execution_time,
+                generated_at=sources.generated_at,
             )
         )
     invocation = _invocation_row(
@@ -423,6 +582,9 @@ class History:
     model_runs: list[dict[str, Any]]
     source_freshness: list[dict[str, Any]]
     invocations: list[dict[str, Any]]
+    # every error and failure of a model, test or unit test in the window:
+    # what a skipped node was held back by
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> History:
@@ -476,8 +638,8 @@ def read_history(
 ) -> History:
     """The last `runs` results of each test, model and source within `days_back` days.
 
-    Skipped tests and models are left out: a skip says nothing about the
-    test, and the previous result stays the latest one shown.
+    Skipped tests and models are kept: a node held back by a failure
+    upstream is shown as skipped, with that failure (``problems``).
     """
     if not has_history(conn):
         return History.empty()
@@ -486,11 +648,11 @@ def read_history(
     at = "coalesce(completed_at, generated_at)"
     tests = _last_runs(
         conn, "test_results", "test_unique_id", at,
-        "status <> 'skipped' and resource_type = 'test'", f"test_unique_id, {at}", since, runs,
+        "resource_type = 'test'", f"test_unique_id, {at}", since, runs,
     )  # fmt: skip
     models = _last_runs(
         conn, "model_runs", "unique_id", "generated_at",
-        "resource_type = 'model' and status <> 'skipped'", "generated_at, unique_id", since, runs,
+        "resource_type = 'model'", "generated_at, unique_id", since, runs,
     )  # fmt: skip
     freshness = _last_runs(
         conn, "source_freshness", "unique_id", "generated_at", "true",
@@ -501,4 +663,19 @@ def read_history(
         f"select * from {SCHEMA}.invocations where generated_at >= ? order by generated_at",
         [since],
     )
-    return History(tests, models, freshness, invocations)
+    problems = _dicts(
+        conn,
+        f"""
+        select invocation_id, test_unique_id as unique_id, resource_type, status, message,
+            tested_unique_id
+        from {SCHEMA}.test_results
+        where status in ('fail', 'error', 'runtime error') and {at} >= ?
+        union all
+        select invocation_id, unique_id, resource_type, status, message, null
+        from {SCHEMA}.model_runs
+        where status in ('error', 'runtime error') and generated_at >= ?
+        order by invocation_id, unique_id
+        """,
+        [since, since],
+    )
+    return History(tests, models, freshness, invocations, problems)

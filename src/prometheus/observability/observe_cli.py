@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -23,9 +24,12 @@ from pathlib import Path
 
 import duckdb
 
+from prometheus import settings
 from prometheus.artifacts import ArtifactError, TargetArtifacts, load_target
 from prometheus.errors import CliError
 from prometheus.observability import history
+
+log = logging.getLogger(__name__)
 
 EXIT_STORE_FAILED = 3
 _ARTIFACT_FILES = ("run_results.json", "sources.json")
@@ -60,7 +64,8 @@ def _add_duckdb_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duckdb-path",
         default=None,
-        help=f"warehouse file (default: $PROMETHEUS_DUCKDB_PATH or {history.DEFAULT_DUCKDB_PATH})",
+        help="warehouse file (default: $PROMETHEUS_DUCKDB_PATH or "
+        f"{settings.DEFAULTS['PROMETHEUS_DUCKDB_PATH']})",
     )
 
 
@@ -85,10 +90,7 @@ def store(target_dir: Path, duckdb_path: Path, skip_invocations: set[str] | None
         with history.connect(duckdb_path) as conn:
             outcomes = history.ingest(conn, artifacts)
     except (history.HistoryError, duckdb.Error) as exc:
-        print(
-            f"prometheus observe: error: run history not stored in {duckdb_path}: {exc}",
-            file=sys.stderr,
-        )
+        log.error("run history not stored in %s: %s", duckdb_path, exc)
         return EXIT_STORE_FAILED
     for outcome in outcomes:
         print(f"observe: {outcome.describe()} ({duckdb_path}, schema {history.SCHEMA})")
@@ -154,15 +156,13 @@ def _run_dbt(args: argparse.Namespace) -> int:
     before = _invocation_ids(target_dir)
     dbt_code = subprocess.call([_dbt_executable(), *dbt_args])
     if not (_invocation_ids(target_dir) - before):
-        print(
-            f"observe: dbt wrote no new run_results.json/sources.json in {target_dir}; "
-            "nothing to store",
-            file=sys.stderr,
+        log.warning(
+            "dbt wrote no new run_results.json/sources.json in %s; nothing to store", target_dir
         )
         return dbt_code
     try:
         store_code = store(target_dir, history.duckdb_path(args.duckdb_path), before)
     except ArtifactError as exc:
-        print(f"prometheus observe: error: run history not stored: {exc}", file=sys.stderr)
+        log.error("run history not stored: %s", exc)
         store_code = EXIT_STORE_FAILED
     return dbt_code if dbt_code != 0 else store_code

@@ -12,12 +12,16 @@ directory on 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 import time
 from pathlib import Path
+from typing import Any
 
+from prometheus import settings
 from prometheus.errors import CliError
 from prometheus.observability import history
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--duckdb-path",
         default=None,
-        help=f"warehouse file (default: $PROMETHEUS_DUCKDB_PATH or {history.DEFAULT_DUCKDB_PATH})",
+        help="warehouse file (default: $PROMETHEUS_DUCKDB_PATH or "
+        f"{settings.DEFAULTS['PROMETHEUS_DUCKDB_PATH']})",
     )
     build.set_defaults(_report=_run_build)
 
@@ -86,21 +91,27 @@ def _run_build(args: argparse.Namespace) -> int:
         manifest = read_manifest(args.target_dir / "manifest.json")
     except ArtifactError as exc:
         raise CliError(f"{exc} (run `dbt build` or `dbt parse` first)") from exc
+    from prometheus.observability.evidence import read_evidence
+
     db_path = history.duckdb_path(args.duckdb_path)
     try:
         with history.connect(db_path, read_only=True) as conn:
             if not history.has_history(conn):
-                print(
-                    f"report: warning: no run history in {db_path} yet "
-                    "(store runs with `prometheus observe`)",
-                    file=sys.stderr,
+                log.warning(
+                    "no run history in %s yet (store runs with `prometheus observe`)", db_path
                 )
             runs = history.read_history(conn, runs=args.runs, days_back=args.days_back)
+            evidence = read_evidence(conn, manifest, latest_that_ran(runs))
     except history.HistoryError as exc:
         raise CliError(str(exc)) from exc
     try:
         data = build_report_data(
-            manifest, runs, runs=args.runs, days_back=args.days_back, env=args.env
+            manifest,
+            runs,
+            runs=args.runs,
+            days_back=args.days_back,
+            env=args.env,
+            evidence=evidence,
         )
     except ReportError as exc:
         raise CliError(str(exc)) from exc
@@ -116,6 +127,15 @@ def _run_build(args: argparse.Namespace) -> int:
     )
     print(f"report: serve it with `.venv/bin/prometheus report serve --dir {args.out.parent}`")
     return 0
+
+
+def latest_that_ran(runs: history.History) -> dict[str, dict[str, Any]]:
+    """The latest stored result of each test that was not skipped."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in runs.test_results:  # ordered by time within each test
+        if row["status"] != "skipped":
+            latest[row["test_unique_id"]] = row
+    return latest
 
 
 def history_ids(runs: history.History) -> set[str]:

@@ -100,6 +100,10 @@ def project_runs(tmp_path_factory: pytest.TempPathFactory) -> ProjectRuns:
     clean = step("clean build", *build)
     duplicate_one_order(raw_dir / "app" / "orders.parquet")
     defective = step("defective build", *build)
+    # the data ends months before today, so every source is stale: stored either way
+    freshness = ["observe", "dbt", "--", "source", "freshness", "--target-path", str(target_dir)]
+    stale = step("source freshness", *freshness)
+    assert "freshness results" in stale.stdout, stale.stdout[-2000:] + stale.stderr[-2000:]
     report_dir = root / "report"
     report = step(
         "report build",

@@ -1,15 +1,19 @@
 """The report, opened in a real headless Chromium (Debian's `chromium` + `chromedriver`).
 
-The project is built twice (the second time with a duplicated order_id),
+The project is built twice (the second time with a duplicated order_id,
+which fails a test on stg_app__orders and holds back everything built
+from it, the investor marts included), its source freshness is checked,
 the report is built from the stored history and served by
 `prometheus report serve` on 127.0.0.1; Selenium drives Chromium with
-name resolution switched off for every host but 127.0.0.1. Screenshots
-are saved under artifacts/screenshots/ for a person to look at.
+name resolution switched off for every host but 127.0.0.1. Screenshots of
+each page checked are saved under $PROMETHEUS_SCREENSHOTS_DIR (default
+artifacts/screenshots/) for a person to look at.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,15 +29,22 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from tiny_dbt import REPO_ROOT, ProjectRuns
 
-from prometheus.artifacts import read_manifest
+from prometheus.artifacts import Manifest, Node, read_manifest
+from prometheus.observability import descriptions
+
+pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("PROMETHEUS_SCREENSHOTS_DIR") or REPO_ROOT / "artifacts" / "screenshots"
+)
+FAILING_TEST = "unique_stg_app__orders_order_id"
 WAIT_S = 45
 SERVER_START_S = 30
 
@@ -89,7 +100,7 @@ def browser() -> Iterator[WebDriver]:
             "--disable-sync",
             "--disable-dev-shm-usage",
             f"--user-data-dir={profile}",
-            "--window-size=1600,1000",
+            "--window-size=1920,1080",
             # only 127.0.0.1 resolves: nothing can leave the machine
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         ):
@@ -113,15 +124,62 @@ def dashboard(browser: WebDriver, report_url: str) -> str:
 
 
 def _latest_invocation_statuses(db_path: Path) -> dict[str, str]:
+    """The latest stored status of each data test (skipped included)."""
     with duckdb.connect(str(db_path), read_only=True) as conn:
         rows = conn.execute(
             """
             select test_unique_id, status from observability.test_results
-            where resource_type = 'test' and status <> 'skipped'
-            qualify row_number() over (partition by test_unique_id order by completed_at desc) = 1
+            where resource_type = 'test'
+            qualify row_number() over (
+                partition by test_unique_id order by coalesce(completed_at, generated_at) desc
+            ) = 1
             """
         ).fetchall()
     return dict(rows)
+
+
+def _latest_freshness(db_path: Path) -> dict[str, str]:
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        rows = conn.execute(
+            """
+            select unique_id, status from observability.source_freshness
+            qualify row_number() over (partition by unique_id order by generated_at desc) = 1
+            """
+        ).fetchall()
+    return dict(rows)
+
+
+def _search(browser: WebDriver, report_url: str, page: str, text: str) -> list[Any]:
+    """Open a report page, type `text` in its table's search box; the rows that show it."""
+    browser.get(report_url + page)
+    box = _wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder=Search]")[-1:] or False,
+        f"the search box of {page}",
+    )[0]
+    box.send_keys(Keys.CONTROL, "a")  # the page may be the one already open
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text)
+    rows: list[Any] = _wait(
+        browser,
+        lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "tr") if text in r.text] or False,
+        f"rows with {text!r} on {page}",
+    )
+    return rows
+
+
+def _open_test(browser: WebDriver, report_url: str, table: str, name: str) -> str:
+    """Open one test's result on the test results page; the page's text."""
+    rows = _search(browser, report_url, "#/report/test-results", table)
+    [row] = [r for r in rows if r.text.split("\n")[2:3] == [name]]
+    row.click()
+    _wait(browser, lambda d: "Test Description:" in _body(d), f"the result of {name}")
+    return _body(browser)
+
+
+def _test_node(manifest: Manifest, name: str) -> Node:
+    [test] = [n for n in manifest.of_type("test") if n.name == name]
+    return test
 
 
 def test_both_builds_are_in_the_history(project_runs: ProjectRuns) -> None:
@@ -145,11 +203,14 @@ def test_dashboard_shows_the_expected_number_of_tests(
 ) -> None:
     manifest = read_manifest(project_runs.target_dir / "manifest.json")
     data_tests = {n.unique_id for n in manifest.of_type("test")}
-    with_results = data_tests & set(_latest_invocation_statuses(project_runs.db_path))
-    assert len(with_results) > 100  # the project's tests, not a handful
+    latest = _latest_invocation_statuses(project_runs.db_path)
+    ran = {uid for uid in data_tests & set(latest) if latest[uid] != "skipped"}
+    assert len(ran) > 100  # the project's tests, not a handful
+    # elementary counts the tests that ran last time and the sources checked for freshness
+    freshness = _latest_freshness(project_runs.db_path)
     match = re.search(r"Test results breakdown\n(\d+)\nTests", dashboard)
     assert match, dashboard[:2000]
-    assert int(match.group(1)) == len(with_results)
+    assert int(match.group(1)) == len(ran) + len(freshness)
 
 
 def test_the_failing_test_appears_as_failed(
@@ -157,7 +218,7 @@ def test_the_failing_test_appears_as_failed(
 ) -> None:
     statuses = _latest_invocation_statuses(project_runs.db_path)
     failed = sorted(uid for uid, status in statuses.items() if status == "fail")
-    assert failed == [t for t in failed if "unique_stg_app__orders_order_id" in t] and failed
+    assert failed == [t for t in failed if FAILING_TEST in t] and failed
     browser.get(report_url + "#/report/test-results")
     rows = _wait(
         browser,
@@ -172,9 +233,13 @@ def test_the_failing_test_appears_as_failed(
     [failing] = [c for c in cells if c[:3] == ["stg_app__orders", "order_id", "unique"]]
     assert failing[-1] == "Failure"
     shown = [r.text.split("\n") for r in browser.find_elements(By.CSS_SELECTOR, "tr")]
-    assert [c[-1] for c in shown[1:]].count("Failure") == 1  # the other tests passed
+    data_test_rows = [c for c in shown[1:] if c[2:3] != ["source_freshness"]]
+    assert [c[-1] for c in data_test_rows].count("Failure") == 1  # the other tests passed
     assert "Passed" in [c[-1] for c in shown]
-    assert re.search(r"Errors \(1\)", _body(browser))
+    stale = sum(
+        1 for status in _latest_freshness(project_runs.db_path).values() if status == "error"
+    )
+    assert re.search(rf"Errors \({1 + stale}\)", _body(browser))
     browser.save_screenshot(str(SCREENSHOTS / "report-test-results.png"))
 
 
@@ -239,3 +304,138 @@ def test_the_page_calls_nothing_but_its_server(browser: WebDriver, dashboard: st
             if url.scheme in ("http", "https", "ws", "wss"):
                 requested.add(url.hostname)
     assert requested == {"127.0.0.1"}
+
+
+# ------------------------------------------------------------------ the report tells the truth
+
+
+def _held_back(project_runs: ProjectRuns) -> dict[str, str]:
+    """Models the defective build skipped: name -> status."""
+    with duckdb.connect(str(project_runs.db_path), read_only=True) as conn:
+        rows = conn.execute(
+            """
+            select name, status from observability.model_runs
+            where resource_type = 'model' and invocation_id = (
+                select invocation_id from observability.invocations
+                where command = 'build' order by generated_at desc limit 1
+            )
+            """
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_held_back_mart_is_shown_skipped_with_its_cause(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    statuses = _held_back(project_runs)
+    assert statuses["fct_profit_monthly"] == "skipped"  # an investor mart, held back
+    skipped = sum(1 for s in statuses.values() if s == "skipped")
+    assert re.search(rf"Model runs\n\d+\nModels\n\d+\n{skipped}\n", dashboard), dashboard
+    [row] = _search(browser, report_url, "#/report/model-runs", "fct_profit_monthly")
+    assert row.text.split("\n")[:2] == ["profit", "fct_profit_monthly"]
+    assert "Skipped" in row.text.split("\n")
+    browser.save_screenshot(str(SCREENSHOTS / "report-held-back-model.png"))
+    # its tests are skipped too, each naming the failure that held it back
+    page = _open_test(browser, report_url, "fct_profit_monthly", "unique")
+    assert "Skipped" in page
+    assert f"Skipped: held back by {FAILING_TEST} (fail" in page
+    browser.save_screenshot(str(SCREENSHOTS / "report-held-back-test.png"))
+
+
+def test_a_test_description_and_its_failing_rows_are_shown(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    test = _test_node(manifest, FAILING_TEST)
+    expected = descriptions.test_description(manifest, test)
+    assert expected.startswith("What it checks:") and "What to do:" in expected
+    page = _open_test(browser, report_url, "stg_app__orders", "unique")
+    assert " ".join(expected.split()) in " ".join(page.split())
+    assert "No description" not in page
+    # the sample: the stored failing rows, as the warehouse holds them
+    with duckdb.connect(str(project_runs.db_path), read_only=True) as conn:
+        [(key, count)] = conn.execute(
+            f"select unique_field, n_records from dq_failures.{FAILING_TEST}"
+        ).fetchall()
+    assert f"unique_field n_records\n{key} {count}" in page
+    browser.save_screenshot(str(SCREENSHOTS / "report-failing-rows-and-description.png"))
+
+
+def test_a_singular_test_shows_its_yaml_description(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    test = _test_node(manifest, "assert_experiment_active_users_within_daily_total")
+    assert test.description.startswith("What it checks:")
+    tested = manifest.nodes[test.tested_node or ""]  # the table the report files it under
+    page = _open_test(browser, report_url, tested.name, test.name)
+    assert " ".join(test.description.split()) in " ".join(page.split())
+    browser.save_screenshot(str(SCREENSHOTS / "report-singular-test-description.png"))
+
+
+def test_an_anomaly_test_draws_its_metric_and_band(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    name = "fct_profit_metrics_daily_orders_row_count_is_not_anomalous"
+    shown = name.removeprefix("fct_profit_metrics_daily_")
+    page = _open_test(browser, report_url, "fct_profit_metrics_daily", shown)
+    curves = browser.find_elements(By.CSS_SELECTOR, ".recharts-curve")
+    assert len(curves) >= 2, page  # the metric's line and its expected band
+    ticks = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".recharts-text") if t.text]
+    # the x axis: days of the series, which ends before the data's last day (2024-06-30)
+    assert any(re.fullmatch(r"06/\d\d \d\d?:\d\d [AP]M", t) for t in ticks), ticks
+    browser.save_screenshot(str(SCREENSHOTS / "report-anomaly-chart.png"))
+
+
+def test_source_freshness_is_shown(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    freshness = _latest_freshness(project_runs.db_path)
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    with_freshness = {n.unique_id for n in manifest.of_type("source") if n.loaded_at_field}
+    assert set(freshness) == with_freshness and freshness
+    match = re.search(r"\nFreshness\n(\d+)\n", dashboard)
+    assert match and int(match.group(1)) == len(freshness), dashboard
+    browser.get(report_url)
+    _wait(browser, lambda d: "Test results breakdown" in _body(d), "the dashboard")
+    browser.save_screenshot(str(SCREENSHOTS / "report-freshness-dashboard.png"))
+    rows = _search(browser, report_url, "#/report/test-results", "orders")
+    cells = [r.text.split("\n") for r in rows]
+    assert ["orders", "-", "source_freshness", "freshness"] in [c[:4] for c in cells], cells
+    browser.save_screenshot(str(SCREENSHOTS / "report-freshness-results.png"))
+
+
+def test_exposures_show_their_channel_and_on_call(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    exposures = manifest.of_type("exposure")
+    browser.get(report_url + "#/report/lineage")
+    search = _wait(
+        browser, lambda d: d.find_element(By.CSS_SELECTOR, "input[placeholder=Search]"), "tree"
+    )
+    search.find_element(By.XPATH, "following::button[1]").click()
+    _wait(browser, lambda d: d.find_elements(By.XPATH, "//li[@role='menuitem']"), "menu")
+    browser.find_element(By.XPATH, "//li[@role='menuitem' and normalize-space()='Owners']").click()
+    for channel in ("#finance-risk-alerts", "#business-analytics-alerts", "#data-eng-oncall"):
+        want = {
+            e.label
+            for e in exposures
+            if channel in descriptions.exposure_contacts(manifest, e, None)
+        }
+        assert want, channel
+
+        def item(d: WebDriver, c: str = channel) -> Any:
+            items = d.find_elements(By.CSS_SELECTOR, "[role=treeitem]")
+            return next((i for i in items if i.text.split("\n")[0] == c), False)
+
+        _wait(browser, item, channel).click()
+        opened = _wait(browser, lambda d: (i := item(d)) and "\n" in i.text and i, channel)
+        assert want <= set(opened.text.split("\n")[1:]), (channel, opened.text)
+    on_call = [
+        i.text.split("\n")[0]
+        for i in browser.find_elements(By.CSS_SELECTOR, "[role=treeitem]")
+        if i.text.startswith("on call")
+    ]
+    assert on_call and all("@prometheus.example" in o for o in on_call), on_call
+    browser.save_screenshot(str(SCREENSHOTS / "report-exposure-contacts.png"))

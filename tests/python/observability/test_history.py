@@ -195,3 +195,41 @@ def test_dbt_failing_before_it_runs_keeps_its_code_and_stores_nothing(
     assert run.exit_code == 2
     assert "nothing to store" in run.stderr
     assert not db_path.exists()
+
+
+# --------------------------------------------------------------------------- layout migrations
+
+
+def test_an_older_warehouse_is_migrated_not_broken(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(history.DDL)  # layout 1, as written before schema_version existed
+        conn.execute(  # an old row, inserted the old way: every column, by position
+            "insert into observability.test_results values "
+            "('old-run', 'test.tiny.x', 'test', null, null, null, null, null, null, 'pass', "
+            "0, null, null, null, null, null, null, null, null)"
+        )
+        assert history.schema_version(conn) == 1
+    with history.connect(db) as conn:
+        outcomes = history.ingest(conn, load_target(tiny_runs.failing.target_dir))
+        assert [o.stored for o in outcomes] == [True]
+        assert history.schema_version(conn) == history.SCHEMA_VERSION == 2
+        versions = conn.execute("select version from observability.schema_version").fetchall()
+        assert versions == [(2,)]  # only the missing migration ran
+        rows = conn.execute(
+            "select invocation_id, status, failures_relation from observability.test_results "
+            "order by invocation_id = 'old-run' desc, test_unique_id"
+        ).fetchall()
+    assert rows[0] == ("old-run", "pass", None)  # the old row kept, the new column NULL
+    assert len(rows) == 1 + outcomes[0].test_results
+    assert outcomes[0].test_results > 0
+
+
+def test_a_new_warehouse_records_every_layout(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    with history.connect(tmp_path / "new.duckdb") as conn:
+        history.ingest(conn, load_target(tiny_runs.ok.target_dir))
+        history.ingest(conn, load_target(tiny_runs.ok.target_dir))  # again: nothing new
+        versions = conn.execute(
+            "select version from observability.schema_version order by version"
+        ).fetchall()
+    assert versions == [(v,) for v, _, _ in history.MIGRATIONS]

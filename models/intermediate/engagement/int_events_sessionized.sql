@@ -84,6 +84,7 @@ user_events as (
         events.session_id,
         events.user_id,
         events.occurred_at,
+        events.platform,
         events.received_at
 
     from events
@@ -105,6 +106,8 @@ sessions as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
+        -- a session runs on one client; min() keeps one if its events disagree
+        min(platform) as platform,
         max(received_at) as last_received_at
 
     from user_events
@@ -122,6 +125,7 @@ final as (
         cast(started_at as date) as session_date,
         {{ month_start('started_at') }} as session_month,
         event_count,
+        platform,
         {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }}
         / 60000.0 as session_minutes,
         last_received_at

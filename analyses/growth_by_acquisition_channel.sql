@@ -1,10 +1,9 @@
 -- Growth by acquisition channel: new users and monthly active users per
 -- month and acquisition channel (non-test users).
--- Governed metric for the MAU: uv run mf query --metrics monthly_active_users
---   --group-by metric_time__month,user__acquisition_channel
--- New users by channel stay here: the new_users metric (fct_growth_monthly's)
--- counts sign-ups on days of activity data and has no user dimension
--- (docs/semantic-layer.md).
+-- Governed metrics, the same figures: .venv/bin/mf query --metrics
+--   monthly_active_users,new_users --group-by metric_time__month,user__acquisition_channel
+-- (docs/semantic-layer.md). Summed over the channels, each month equals
+-- fct_growth_monthly (a test restates it: tests/python/analyses).
 with
 
 users as (

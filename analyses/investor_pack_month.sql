@@ -1,8 +1,9 @@
 -- A month's investor pack: profit, growth and engagement side by side for
 -- one month. Pick the month with --vars '{pack_month: "2025-06-01"}'
--- (default: the last closed month before as_of).
+-- (default: the last closed month as of as_of: data on every day and the
+-- late-data window passed; an open month is never shown as closed).
 -- Governed metrics: every figure here is a metric of the semantic layer, for
--- every month at once: uv run mf query --saved-query investor_pack_monthly
+-- every month at once: .venv/bin/mf query --saved-query investor_pack_monthly
 -- (net_revenue, gross_profit, contribution_profit, gross_margin,
 -- monthly_active_users, new_users, mau_growth_rate, daily_active_users,
 -- stickiness, sessions_per_active_user, minutes_per_session,
@@ -30,12 +31,13 @@ engagement as (
 
 pack_month as (
 
-    select
-        {% if pack_month -%}
-            cast('{{ pack_month }}' as date)
-        {%- else -%}
-            {{ dbt.dateadd('month', -1, month_start(as_of_timestamp())) }}
-        {%- endif %} as month
+    {% if pack_month -%}
+        select cast('{{ pack_month }}' as date) as month
+    {%- else -%}
+        select max(month) as month
+        from growth
+        where is_closed
+    {%- endif %}
 
 )
 

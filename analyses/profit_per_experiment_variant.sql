@@ -1,9 +1,10 @@
 -- Profit per experiment variant: contribution profit per assigned user for
 -- orders placed on or after the user's assignment, by experiment and variant.
 -- Governed metrics: contribution_profit_per_assigned_user and
--- experiment_contribution_profit (uv run mf query --saved-query
--- experiment_readout; docs/semantic-layer.md). The profit is the same; the
--- assigned_users below count test accounts too, the metric's do not.
+-- experiment_contribution_profit (.venv/bin/mf query --saved-query
+-- experiment_readout; docs/semantic-layer.md): the same figures. Test
+-- accounts are neither assigned users nor profit (a test restates this
+-- analysis against the marts: tests/python/analyses).
 with
 
 assignments as (
@@ -24,15 +25,24 @@ experiments as (
 
 ),
 
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
 variant_users as (
 
     select
-        experiment_id,
-        variant,
+        assignments.experiment_id,
+        assignments.variant,
         count(*) as assigned_users
 
     from assignments
-    group by experiment_id, variant
+    inner join users
+        on assignments.user_id = users.user_id
+    where not users.is_test_account
+    group by assignments.experiment_id, assignments.variant
 
 ),
 

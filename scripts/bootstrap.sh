@@ -11,6 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export DO_NOT_TRACK=1
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+# plain logs when the output is a file or CI (dbt_project.yml asks for colours, for terminals)
+[ -t 1 ] || export DBT_USE_COLORS=false
 
 if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | awk '{print $2}')" != "$UV_VERSION" ]; then
     if [ ! -x .tools/bin/uv ]; then

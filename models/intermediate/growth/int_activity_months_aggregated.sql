@@ -15,6 +15,26 @@ days as (
 
 ),
 
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
+-- sign-ups by month from the users themselves, not summed over the days of
+-- activity data: the sign-ups before the first active day count too
+monthly_new as (
+
+    select
+        {{ month_start('signed_up_date') }} as activity_month,
+        count(*) as new_users
+
+    from users
+    where not is_test_account
+    group by 1
+
+),
+
 monthly_active as (
 
     select
@@ -30,7 +50,6 @@ monthly_days as (
 
     select
         activity_month,
-        sum(new_users) as new_users,
         avg(cast(active_users as {{ type_double() }})) as avg_daily_active_users,
         count(*) as days_with_data
 
@@ -43,7 +62,7 @@ final as (
 
     select
         monthly_days.activity_month,
-        monthly_days.new_users,
+        coalesce(monthly_new.new_users, 0) as new_users,
         monthly_days.avg_daily_active_users,
         monthly_days.days_with_data,
         coalesce(monthly_active.monthly_active_users, 0) as monthly_active_users
@@ -51,6 +70,8 @@ final as (
     from monthly_days
     left join monthly_active
         on monthly_days.activity_month = monthly_active.activity_month
+    left join monthly_new
+        on monthly_days.activity_month = monthly_new.activity_month
 
 )
 

@@ -31,7 +31,7 @@ monthly_new as (
 
     from users
     where not is_test_account
-    group by 1
+    group by {{ month_start('signed_up_date') }}
 
 ),
 
@@ -62,9 +62,9 @@ final as (
 
     select
         monthly_days.activity_month,
-        coalesce(monthly_new.new_users, 0) as new_users,
         monthly_days.avg_daily_active_users,
         monthly_days.days_with_data,
+        coalesce(monthly_new.new_users, 0) as new_users,
         coalesce(monthly_active.monthly_active_users, 0) as monthly_active_users
 
     from monthly_days

@@ -218,7 +218,7 @@ _NODE_OPTIONAL_STRINGS = (
 
 @dataclass(frozen=True)
 class Node:
-    """A model, test, seed, snapshot, source or exposure of the manifest."""
+    """A model, test, unit test, seed, snapshot, source or exposure of the manifest."""
 
     unique_id: str
     resource_type: str
@@ -245,6 +245,8 @@ class Node:
     test_namespace: str | None = None
     test_kwargs: Mapping[str, Any] = field(default_factory=dict)  # without `model`
     severity: str | None = None
+    # unit tests: the name of the model under test (the `model` key)
+    model: str | None = None
     # snapshots and incremental models
     unique_key: Any = None
     strategy: str | None = None
@@ -288,21 +290,27 @@ class Node:
             freshness=_dict(raw.get("freshness")),
             owner=Owner.from_raw(raw.get("owner")) if is_exposure else None,
             exposure_type=_opt_str(raw.get("type")) if is_exposure else None,
+            model=_opt_str(raw.get("model")) if resource_type == "unit_test" else None,
         )
 
     @property
     def test_kind(self) -> str | None:
-        """'generic' or 'singular' for data tests, None otherwise."""
+        """'generic' or 'singular' for data tests, 'unit' for unit tests, None otherwise."""
+        if self.resource_type == "unit_test":
+            return "unit"
         if self.resource_type != "test":
             return None
         return "generic" if self.test_short_name else "singular"
 
     @property
     def tested_node(self) -> str | None:
-        """The model/source/seed/snapshot a data test is about."""
+        """The model/source/seed/snapshot a data test is about; a unit test's model."""
         if self.attached_node:
             return self.attached_node
         candidates = [n for n in self.depends_on_nodes if not n.startswith("test.")]
+        if self.model:  # a unit test: the dependency named by its `model` key
+            named = [n for n in candidates if n.split(".")[2:3] == [self.model]]
+            return (named or candidates or [f"model.{self.package_name}.{self.model}"])[-1]
         return candidates[-1] if candidates else None
 
 
@@ -345,6 +353,8 @@ class Manifest(Artifact):
     child_map: Mapping[str, tuple[str, ...]]
     # the project's generic tests (macros named test_*), by test name
     test_macros: Mapping[str, MacroDoc] = field(default_factory=dict)
+    # dbt unit tests (the manifest's `unit_tests`), by unique id; not in `nodes`
+    unit_tests: Mapping[str, Node] = field(default_factory=dict)
 
     def node(self, unique_id: str) -> Node | None:
         return self.nodes.get(unique_id)
@@ -406,6 +416,10 @@ def parse_manifest(data: Mapping[str, Any], path: Path) -> Manifest:
             if isinstance(raw, dict)
             and str(raw.get("name") or "").startswith("test_")
             and raw.get("package_name") == data["metadata"].get("project_name")
+        },
+        unit_tests={
+            r["unique_id"]: Node.from_raw({"resource_type": "unit_test", **r})
+            for r in (_records(data, "unit_tests", path) if "unit_tests" in data else ())
         },
     )
 

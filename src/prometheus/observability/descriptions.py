@@ -12,6 +12,10 @@ the project says elsewhere, in three parts:
   (an error holds back everything downstream, a warning only reports);
 - *What to do*: the generic test's ``meta.what_to_do``, and where its
   failing rows are stored.
+
+A dbt unit test without a ``description:`` gets one the same way: what its
+name says about its model, why (a calculation the marts depend on), and the
+command that runs it and prints the diff.
 """
 
 from __future__ import annotations
@@ -114,11 +118,31 @@ def _two_part(relation_name: str) -> str:
     return ".".join(names[-2:])
 
 
+def unit_test_description(manifest: Manifest, test: Node) -> str:
+    """A unit test's description when its YAML has none: what, why, what to do."""
+    parent = manifest.nodes.get(test.tested_node or "")
+    model = parent.name if parent else (test.model or "its model")
+    words = test.name.removeprefix("test_").replace("_", " ")
+    why_model = _first_sentence(parent.description) if parent and parent.description else ""
+    return (
+        f"What it checks: {words} (a dbt unit test of {model}: fixed input rows, the "
+        "rows the model must return).\n"
+        f"Why: {(why_model + ' ') if why_model else ''}The marts depend on this "
+        f"calculation; a failure means the logic of {model} no longer gives the "
+        "expected rows, and dbt build skips the model and everything built from it.\n"
+        f"What to do: run `.venv/bin/dbt test -s {model},test_type:unit` and read the diff "
+        "(the rows expected and the rows returned); fix the model, or the test if the "
+        "rule changed on purpose."
+    )
+
+
 def test_description(manifest: Manifest, test: Node) -> str:
     """What the test checks, why, and what to do when it fails (see the module doc)."""
     own = " ".join(test.description.split())
     if own:
         return own
+    if test.resource_type == "unit_test":
+        return unit_test_description(manifest, test)
     short = test.test_short_name
     macro = manifest.test_macros.get(short or "")
     parent = manifest.nodes.get(test.tested_node or "")
@@ -191,9 +215,9 @@ def held_back_by(
     shown: int = 3,
 ) -> str:
     """'Skipped: held back by ...': the errors and failures upstream of a node in one run."""
-    node = manifest.nodes.get(unique_id)
+    node = manifest.nodes.get(unique_id) or manifest.unit_tests.get(unique_id)
     start = [unique_id]
-    if node is not None and node.resource_type == "test":
+    if node is not None and node.resource_type in ("test", "unit_test"):
         start = [n for n in node.depends_on_nodes if not n.startswith("test.")]
     upstream = _ancestors(manifest, start)
     causes = []

@@ -174,6 +174,16 @@ class ArtifactDbtRunner(BaseDbtRunner):
             "meta": node.meta,
         }
 
+    def _all_tests(self) -> list[Node]:
+        """The data tests, then the unit tests, each by unique id."""
+        units = sorted(self.manifest.unit_tests.values(), key=lambda n: n.unique_id)
+        return [*self.manifest.of_type("test"), *units]
+
+    def _test_node(self, unique_id: str) -> Node | None:
+        """A data test or a unit test of the current manifest."""
+        node = self.manifest.nodes.get(unique_id) or self.manifest.unit_tests.get(unique_id)
+        return node if node is not None and node.resource_type in ("test", "unit_test") else None
+
     def _tested(self, test: Node) -> Node | None:
         parent = test.tested_node
         return self.manifest.nodes.get(parent) if parent else None
@@ -318,7 +328,7 @@ class ArtifactDbtRunner(BaseDbtRunner):
         for row in self.history.test_results:
             first.setdefault(row["test_unique_id"], self._detected_at(row))
         rows = []
-        for test in self.manifest.of_type("test"):
+        for test in self._all_tests():
             parent = self._tested(test)
             last = latest.get(test.unique_id)
             test_type = "anomaly_detection" if is_anomaly_test(test) else "dbt_test"
@@ -371,8 +381,8 @@ class ArtifactDbtRunner(BaseDbtRunner):
     ) -> list[dict[str, Any]]:
         rows = []
         for row in self.history.test_results:
-            test = self.manifest.nodes.get(row["test_unique_id"])
-            if test is None or test.resource_type != "test":
+            test = self._test_node(row["test_unique_id"])
+            if test is None:
                 continue  # elementary joins results with the current tests
             if not (test.meta.get("elementary") or {}).get("include", True):
                 continue
@@ -609,7 +619,8 @@ class ArtifactDbtRunner(BaseDbtRunner):
 
 
 def _sub_type(test: Node) -> str:
-    """Elementary's sub type: an anomaly test's metric (its chart's title), else its kind."""
+    """Elementary's sub type: an anomaly test's metric (its chart's title), else its kind
+    (generic, singular; unit for a dbt unit test)."""
     if is_anomaly_test(test):
         return descriptions.anomaly_metric(test)
     return test.test_kind or "generic"

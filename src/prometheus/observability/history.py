@@ -377,7 +377,7 @@ def _model_run_row(run: RunResults, manifest: Manifest, result: NodeResult) -> M
 
 
 def _test_row(run: RunResults, manifest: Manifest, result: NodeResult) -> TestResultRow:
-    node = manifest.nodes.get(result.unique_id)
+    node = manifest.nodes.get(result.unique_id) or manifest.unit_tests.get(result.unique_id)
     resource_type = _kind(result.unique_id)
     kind = "unit" if resource_type == "unit_test" else (node.test_kind if node else None)
     return TestResultRow(
@@ -636,7 +636,8 @@ def _last_runs(
 def read_history(
     conn: duckdb.DuckDBPyConnection, *, runs: int, days_back: int, now: datetime | None = None
 ) -> History:
-    """The last `runs` results of each test, model and source within `days_back` days.
+    """The last `runs` results of each test (unit tests too), model and source within
+    `days_back` days.
 
     Skipped tests and models are kept: a node held back by a failure
     upstream is shown as skipped, with that failure (``problems``).
@@ -648,7 +649,7 @@ def read_history(
     at = "coalesce(completed_at, generated_at)"
     tests = _last_runs(
         conn, "test_results", "test_unique_id", at,
-        "resource_type = 'test'", f"test_unique_id, {at}", since, runs,
+        "resource_type in ('test', 'unit_test')", f"test_unique_id, {at}", since, runs,
     )  # fmt: skip
     models = _last_runs(
         conn, "model_runs", "unique_id", "generated_at",

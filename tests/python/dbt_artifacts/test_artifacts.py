@@ -223,6 +223,55 @@ def test_owners_and_types(manifest: artifacts.Manifest) -> None:
     assert manifest.node(GENERIC) is manifest.nodes[GENERIC] and manifest.node("x.y") is None
 
 
+UNIT_TEST = "unit_test.shop.orders.test_refunds_are_netted"
+UNDOCUMENTED_UNIT_TEST = "unit_test.shop.orders.test_totals_round_to_cents"
+
+
+def unit_test_entry(unique_id: str, name: str, **keys: Any) -> dict[str, Any]:
+    """A `unit_tests` entry as dbt 1.11 writes it (given/expect shortened)."""
+    return entry(
+        unique_id, name, model="orders", package_name="shop", path="orders.yml",
+        original_file_path="models/orders.yml", schema="marts",
+        fqn=["shop", "orders", name], checksum={"name": "sha256", "checksum": "0f"},
+        given=[{"input": "ref('raw_orders')", "rows": [{"order_id": 1}], "format": "dict"}],
+        expect={"rows": [{"order_id": 1}], "format": "dict"}, overrides=None,
+        depends_on={"macros": ["macro.dbt.get_where_subquery"], "nodes": [MODEL]},
+        config={"tags": ["unit"], "meta": {"owner": "finance"}, "enabled": True},
+        tags=["unit"], versions=None, version=None, **keys,
+    )  # fmt: skip
+
+
+def test_unit_tests_are_kept_apart_from_the_nodes() -> None:
+    data = manifest_json()
+    data["unit_tests"] = {
+        UNIT_TEST: unit_test_entry(
+            UNIT_TEST, "test_refunds_are_netted", description="Refunds are netted."
+        ),
+        UNDOCUMENTED_UNIT_TEST: unit_test_entry(
+            UNDOCUMENTED_UNIT_TEST, "test_totals_round_to_cents"
+        ),
+    }
+    manifest = artifacts.parse_manifest(data, Path(MANIFEST))
+    assert set(manifest.unit_tests) == {UNIT_TEST, UNDOCUMENTED_UNIT_TEST}
+    assert UNIT_TEST not in manifest.nodes and manifest.of_type("unit_test") == []
+    unit = manifest.unit_tests[UNIT_TEST]
+    assert (unit.resource_type, unit.name, unit.model, unit.tested_node) == (
+        "unit_test", "test_refunds_are_netted", "orders", MODEL)  # fmt: skip
+    assert (unit.description, unit.original_file_path, unit.package_name) == (
+        "Refunds are netted.", "models/orders.yml", "shop")  # fmt: skip
+    assert (unit.test_kind, unit.column_name, unit.test_short_name) == ("unit", None, None)
+    assert (unit.tags, unit.meta) == (("unit",), {"owner": "finance"})
+    assert manifest.unit_tests[UNDOCUMENTED_UNIT_TEST].description == ""
+    # without depends_on (an older or damaged manifest), the `model` key names the model
+    bare = artifacts.Node.from_raw(
+        {"unique_id": UNIT_TEST, "resource_type": "unit_test", "name": "x", "model": "orders",
+         "package_name": "shop"}
+    )  # fmt: skip
+    assert bare.tested_node == MODEL
+    # a manifest without the section (dbt before 1.8) has none
+    assert artifacts.parse_manifest(manifest_json(), Path(MANIFEST)).unit_tests == {}
+
+
 def test_run_results(tmp_path: Path) -> None:
     results = artifacts.read_run_results(build_target(tmp_path) / RUN_RESULTS)
     assert (results.invocation_id, results.elapsed_time) == (BUILD_ID, 420.0)

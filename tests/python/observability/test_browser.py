@@ -45,6 +45,9 @@ SCREENSHOTS = Path(
     os.environ.get("PROMETHEUS_SCREENSHOTS_DIR") or REPO_ROOT / "artifacts" / "screenshots"
 )
 FAILING_TEST = "unique_stg_app__orders_order_id"
+UNIT_TEST = ("int_growth_monthly_audited", "test_growth_rate_only_between_closed_months")
+STATUS_SHOWN = {"pass": "Passed", "fail": "Failure", "warn": "Warning", "error": "Error",
+                "skipped": "Skipped"}  # fmt: skip
 WAIT_S = 45
 SERVER_START_S = 30
 
@@ -124,12 +127,12 @@ def dashboard(browser: WebDriver, report_url: str) -> str:
 
 
 def _latest_invocation_statuses(db_path: Path) -> dict[str, str]:
-    """The latest stored status of each data test (skipped included)."""
+    """The latest stored status of each data test and unit test (skipped included)."""
     with duckdb.connect(str(db_path), read_only=True) as conn:
         rows = conn.execute(
             """
             select test_unique_id, status from observability.test_results
-            where resource_type = 'test'
+            where resource_type in ('test', 'unit_test')
             qualify row_number() over (
                 partition by test_unique_id order by coalesce(completed_at, generated_at) desc
             ) = 1
@@ -202,7 +205,7 @@ def test_dashboard_shows_the_expected_number_of_tests(
     dashboard: str, project_runs: ProjectRuns
 ) -> None:
     manifest = read_manifest(project_runs.target_dir / "manifest.json")
-    data_tests = {n.unique_id for n in manifest.of_type("test")}
+    data_tests = {n.unique_id for n in manifest.of_type("test")} | set(manifest.unit_tests)
     latest = _latest_invocation_statuses(project_runs.db_path)
     ran = {uid for uid in data_tests & set(latest) if latest[uid] != "skipped"}
     assert len(ran) > 100  # the project's tests, not a handful
@@ -439,3 +442,22 @@ def test_exposures_show_their_channel_and_on_call(
     ]
     assert on_call and all("@prometheus.example" in o for o in on_call), on_call
     browser.save_screenshot(str(SCREENSHOTS / "report-exposure-contacts.png"))
+
+
+def test_a_unit_test_is_listed_with_its_status(
+    browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
+) -> None:
+    model, name = UNIT_TEST
+    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    [unit] = [u for u in manifest.unit_tests.values() if u.name == name]
+    assert manifest.nodes[unit.tested_node or ""].name == model
+    status = _latest_invocation_statuses(project_runs.db_path)[unit.unique_id]
+    rows = _search(browser, report_url, "#/report/test-results", name)
+    [row] = [r for r in rows if r.text.split("\n")[:1] == [model]]
+    cells = row.text.split("\n")
+    assert name in cells and cells[-1] == STATUS_SHOWN[status], cells
+    row.click()
+    _wait(browser, lambda d: "Test Description:" in _body(d), f"the result of {name}")
+    page = " ".join(_body(browser).split())
+    assert " ".join(descriptions.test_description(manifest, unit).split()) in page
+    browser.save_screenshot(str(SCREENSHOTS / "report-unit-test.png"))

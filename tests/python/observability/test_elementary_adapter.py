@@ -7,9 +7,10 @@ other macros, renames or adds required fields, or changes its page.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -35,7 +36,7 @@ from elementary.monitor.fetchers.tests.schema import TestDBRowSchema as DbtTestR
 from elementary.monitor.fetchers.tests.schema import TestResultDBRowSchema
 from tiny_dbt import DATA_TESTS, EXPOSURE, FAILING_TEST, TinyRuns
 
-from prometheus.artifacts import Manifest, read_manifest
+from prometheus.artifacts import Manifest, Node, read_manifest
 from prometheus.observability import history
 from prometheus.observability.elementary_adapter import (
     ELEMENTARY_VERSION,
@@ -308,3 +309,86 @@ def test_lineage_and_coverage(report: dict[str, Any]) -> None:
     edges = sorted(map(tuple, report["lineage"]["edges"]))
     assert edges == [(EXPOSURE, MODEL), (MODEL, SEED), (SNAPSHOT, MODEL)]
     assert report["coverages"][MODEL] == {"table_tests": 1, "column_tests": 3}
+
+
+# ----------------------------------------------------------------------------- unit tests
+
+UNIT_TEST = "unit_test.tiny.stg_customers.test_status_is_kept"
+DOCUMENTED_UNIT_TEST = "unit_test.tiny.stg_customers.test_ids_are_kept"
+# dbt's run_results message of a failed unit test: the diff
+UNIT_DIFF = (
+    "\n\nactual differs from expected:\n\n@@,customer_id,status\r\n"
+    "→ ,1          ,churned→active\r\n\n"
+)
+
+
+def _with_unit_tests(
+    inputs: tuple[Manifest, history.History],
+) -> tuple[Manifest, history.History]:
+    """The tiny project's manifest and history, plus two unit tests of stg_customers
+    (one documented) and their stored results: both passed, then one failed."""
+    manifest, runs = inputs
+
+    def unit(unique_id: str, description: str = "") -> Node:
+        return Node.from_raw(
+            {"unique_id": unique_id, "resource_type": "unit_test",
+             "name": unique_id.rsplit(".", 1)[-1], "model": "stg_customers",
+             "package_name": "tiny", "original_file_path": "models/stg_customers.yml",
+             "description": description, "depends_on": {"nodes": [MODEL]}}
+        )  # fmt: skip
+
+    unit_tests = {
+        UNIT_TEST: unit(UNIT_TEST),
+        DOCUMENTED_UNIT_TEST: unit(DOCUMENTED_UNIT_TEST, "Every customer id is kept."),
+    }
+    template = runs.test_results[-1]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {**template, "invocation_id": invocation, "test_unique_id": uid,
+         "resource_type": "unit_test", "test_kind": "unit", "tested_unique_id": MODEL,
+         "status": status, "message": message, "failures": 1 if message else 0,
+         "completed_at": now.replace(microsecond=0) - timedelta(hours=hours_ago),
+         "column_name": None, "severity": None}
+        for invocation, hours_ago in (("unit-1", 2), ("unit-2", 1))
+        for uid in unit_tests
+        for status, message in [
+            ("fail", UNIT_DIFF) if uid == UNIT_TEST and invocation == "unit-2" else ("pass", None)
+        ]
+    ]  # fmt: skip
+    return (
+        dataclasses.replace(manifest, unit_tests=unit_tests),
+        dataclasses.replace(runs, test_results=[*runs.test_results, *rows]),
+    )
+
+
+def test_unit_tests_are_shown_with_status_model_and_description(
+    inputs: tuple[Manifest, history.History],
+) -> None:
+    manifest, runs = _with_unit_tests(inputs)
+    data = build_report_data(manifest, runs, runs=30, days_back=30)
+    assert len(data["tests"]) == DATA_TESTS + 2
+    test = data["tests"][UNIT_TEST]
+    assert (test["name"], test["model_unique_id"], test["table_name"]) == (
+        "test_status_is_kept", MODEL, "stg_customers")  # fmt: skip
+    assert (test["test_type"], test["test_sub_type"], test["latest_run_status"]) == (
+        "dbt_test", "unit", "fail")  # fmt: skip
+    composed = test["description"]
+    assert composed.startswith("What it checks: status is kept (a dbt unit test of stg_customers")
+    assert "Why: One row per customer. The marts depend on this calculation" in composed
+    assert "`.venv/bin/dbt test -s stg_customers,test_type:unit` and read the diff" in composed
+    assert data["tests"][DOCUMENTED_UNIT_TEST]["description"] == "Every customer id is kept."
+    # the latest result, filed under its model: failed, with dbt's diff
+    results = {r["metadata"]["test_unique_id"]: r for r in data["test_results"][MODEL]}
+    failed = results[UNIT_TEST]
+    assert failed["metadata"]["latest_run_status"] == "fail"
+    assert failed["metadata"]["description"] == composed
+    assert "actual differs from expected" in failed["test_results"]["error_message"]
+    assert "churned→active" in failed["test_results"]["error_message"]
+    assert results[DOCUMENTED_UNIT_TEST]["metadata"]["latest_run_status"] == "pass"
+    assert data["test_results_totals"][MODEL]["failures"] == 2  # the data test's and this one
+    [history_of] = [
+        r for r in data["test_runs"][MODEL] if r["metadata"]["test_unique_id"] == UNIT_TEST
+    ]
+    assert [i["status"] for i in history_of["test_runs"]["invocations"]] == ["pass", "fail"]
+    # coverage counts data tests on tables and columns only
+    assert data["coverages"][MODEL] == {"table_tests": 1, "column_tests": 3}

@@ -122,8 +122,8 @@ final as (
         cast(started_at as date) as session_date,
         {{ month_start('started_at') }} as session_month,
         event_count,
-        {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }}
-        / 60000.0 as session_minutes,
+        {{ milliseconds_between('started_at', 'ended_at') }}
+        / cast(60000 as {{ type_double() }}) as session_minutes,
         last_received_at
 
     from sessions

@@ -50,7 +50,7 @@
             union all
             select {{ column_list }} from {{ source }}
         {%- endcall -%}
-        {%- do adapter.drop_relation(target) -%}
+        {%- do adapter.drop_relation(existing) -%}
         alter table {{ beside }} rename to {{ target }}
     {%- endif -%}
 {%- endmacro %}

@@ -49,5 +49,5 @@ cat <<TXT
 Spark tables   : $(realpath "$PROMETHEUS_SPARK_DIR")/tables/<schema>.db/<table> (Parquet)
 Metastore      : $(realpath "$PROMETHEUS_SPARK_DIR")/metastore_db (Derby; schemas staging, intermediate, profit, growth, engagement, ...)
 Raw files      : ${PROMETHEUS_RAW_DIR}
-Read them      : PROMETHEUS_TARGET=spark uv run dbt show --inline 'select * from profit.fct_profit_monthly'
+Read them      : PROMETHEUS_TARGET=spark PROMETHEUS_SPARK_DIR=$(realpath "$PROMETHEUS_SPARK_DIR") uv run --no-sync dbt show --inline 'select * from profit.fct_profit_monthly'
 TXT

@@ -25,3 +25,9 @@
 {% macro duckdb__cte_not_materialized() -%}
     not materialized
 {%- endmacro %}
+
+{#- Spark's hash() is 32-bit (Murmur3): too many collisions over the
+    clickstream; xxhash64 is its 64-bit hash. -#}
+{% macro spark__fingerprint(expr) -%}
+    xxhash64({{ expr }})
+{%- endmacro %}

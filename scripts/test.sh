@@ -38,5 +38,14 @@ HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,
 echo "==> pytest, fast tier: pure logic, literal rows, small committed fixtures"
 uv run pytest -m "not slow"
 
+# the slow tier's DuckDB/Spark equality test (tests/python/spark) needs Java
+# (Debian) and the spark dependency group, synced after lint.sh's bootstrap
+if ! command -v java >/dev/null 2>&1; then
+    echo "==> installing openjdk-17-jre-headless (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+uv sync --frozen --group spark --quiet
+
 echo "==> pytest, slow tier: one shared dataset and clean build, the defect matrix, browsers"
 uv run pytest -m slow --durations=15

@@ -195,8 +195,8 @@ trained as (
         *,
         count(metric_value) {{ training }} as training_count,
         {%- if method == 'mad' %}
-        median(metric_value) {{ training }} as baseline,
-        1.4826 * mad(metric_value) {{ training }} as spread
+        {{ median_over('metric_value', training) }} as baseline,
+        1.4826 * {{ mad_over('metric_value', training) }} as spread
         {%- else %}
         avg(metric_value) {{ training }} as baseline,
         stddev_samp(metric_value) {{ training }} as spread

@@ -26,6 +26,12 @@ DEFAULTS: dict[str, str] = {
     "PROMETHEUS_STATE_DIR": "warehouse/state",
     "PROMETHEUS_TARGET_DIR": "target",
     "PROMETHEUS_LOG_LEVEL": "INFO",
+    # the spark target (profiles.yml, docs/spark.md)
+    "PROMETHEUS_SPARK_DIR": "warehouse/spark",
+    "PROMETHEUS_SPARK_CORES": "2",
+    "PROMETHEUS_SPARK_DRIVER_MEMORY": "2g",
+    "PROMETHEUS_SPARK_SHUFFLE_PARTITIONS": "4",
+    "PROMETHEUS_SPARK_FILE_FORMAT": "parquet",
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -42,6 +48,7 @@ class Settings:
     state_dir: Path
     target_dir: Path
     log_level: str
+    spark_dir: Path
 
     def duckdb_config(self) -> dict[str, str | bool]:
         """What dbt's profile gives DuckDB at connect, for code that opens the file itself."""
@@ -90,4 +97,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         state_dir=Path(_get(env, "PROMETHEUS_STATE_DIR")),
         target_dir=Path(_get(env, "PROMETHEUS_TARGET_DIR")),
         log_level=log_level(env),
+        spark_dir=Path(_get(env, "PROMETHEUS_SPARK_DIR")),
     )

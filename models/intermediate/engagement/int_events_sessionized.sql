@@ -126,8 +126,8 @@ final as (
         {{ month_start('started_at') }} as session_month,
         event_count,
         platform,
-        {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }}
-        / 60000.0 as session_minutes,
+        {{ milliseconds_between('started_at', 'ended_at') }}
+        / cast(60000 as {{ type_double() }}) as session_minutes,
         last_received_at
 
     from sessions

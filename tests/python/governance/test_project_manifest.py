@@ -73,3 +73,10 @@ def test_tests_named_in_code_and_docs_have_explicit_names(manifest: Manifest) ->
 def test_explicit_names_are_the_name_lines_only() -> None:
     declaring = "data_tests:\n  - not_null\n  - unique:\n      name: unique_orders_id\n"
     assert explicit_names(declaring) == {"unique_orders_id"}
+
+
+def test_contract_and_seed_types_are_accepted_by_both_engines() -> None:
+    """Spark 4 refuses `varchar` without a length; `string` works on DuckDB and Spark."""
+    declaring = _texts(["models", "seeds", "snapshots"], (".yml",))
+    bare = re.findall(r"^\s*(?:data_type|[a-z_]+):\s*varchar\s*$", declaring, re.MULTILINE)
+    assert not bare, f"use `string`, not a bare varchar: {bare[:5]}"

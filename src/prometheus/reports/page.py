@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def fmt(kind: str, value: Number) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind == "money":
-        cents = Decimal(str(value)).quantize(Decimal("0.01"))
+        cents = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return f"{'-' if cents < 0 else ''}${abs(cents):,}"
     if kind == "count":
         return f"{int(value):,}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prometheus import logs, settings
 from prometheus.errors import CliError
-from prometheus.reports import figures, page, warehouse
+from prometheus.reports import figures, warehouse
 
 log = logs.get(__name__)
 DEFAULT_DIR = Path("artifacts/pack")
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         fallback = found.duckdb_path if path.resolve() != found.duckdb_path.resolve() else None
         restated = warehouse.restated_months(con, fallback)
     pack = figures.assemble(marts, month, restated, status)
+    from prometheus.reports import page  # plotly: imported only when there is a page to write
+
     out = args.out or DEFAULT_DIR / f"investor-pack-{figures.month_text(month)}.html"
     page.write_atomically(out, page.render_pack(pack))
     log.info("investor pack for %s from %s (%s)", figures.month_text(month), path, status.source)

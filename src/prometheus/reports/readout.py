@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from prometheus.errors import CliError
 
@@ -63,6 +62,8 @@ def welch(variant: Sequence[float], control: Sequence[float]) -> Interval:
     if len(a) < 2 or len(b) < 2:
         diff = float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
         return Interval(diff, float("nan"), float("nan"))
+    from scipy import stats  # imported when an interval is computed, not for a refusal
+
     result = stats.ttest_ind(a, b, equal_var=False)
     ci = result.confidence_interval(confidence_level=CONFIDENCE)
     return Interval(float(a.mean() - b.mean()), float(ci.low), float(ci.high))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus import logs, settings
-from prometheus.reports import figures, page, readout, warehouse
+from prometheus.reports import figures, readout, warehouse
 from prometheus.reports.pack_cli import add_common
 
 log = logs.get(__name__)
@@ -69,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
             con, readout.EXPERIMENT_MARTS
         )
     result = readout.assemble(experiment_id, experiments, growth, profit)
+    from prometheus.reports import page  # plotly: imported only when there is a page to write
+
     out = args.out or DEFAULT_DIR / f"readout-{experiment_id}.html"
     page.write_atomically(out, page.render_readout(result, held))
     log.info("readout of %s from %s (%s)", experiment_id, path, status.source)

@@ -158,7 +158,7 @@ def build_status(
     publication = _publication(con)
     statuses = _history_tests(con, publication.invocation_id or "") if publication else None
     held_ids = publication.held_back if publication else None
-    source = (publication.source + ", run history") if publication and statuses else ""
+    source = publication.source if publication else ""
     if statuses is None or held_ids is None:
         try:
             run = artifacts.read_run_results(target_dir / artifacts.RUN_RESULTS)
@@ -177,7 +177,13 @@ def build_status(
         statuses = statuses or {r.unique_id: r.status for r in run.results}
         if held_ids is None:
             held_ids = frozenset(r.unique_id for r in run.results if r.is_skipped)
-        source = source or f"run_results.json of build {run.invocation_id}"
+        source = (
+            f"{source}, tests from its run_results.json"
+            if source
+            else f"run_results.json of build {run.invocation_id}"
+        )
+    else:
+        source = f"{source}, tests from the run history"
     held_names = frozenset(
         node.name for uid in held_ids if (node := manifest.node(uid)) is not None
     )

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -49,7 +50,7 @@ def cells(html: str, row_attr: str) -> dict[str, dict[str, str]]:
     return found
 
 
-def mart(build: Build, sql: str) -> list[tuple[object, ...]]:
+def mart(build: Build, sql: str) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(build.duckdb_path), read_only=True)
     try:
         return con.execute(sql).fetchall()

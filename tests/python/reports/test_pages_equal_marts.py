@@ -7,6 +7,7 @@ month is 2024-08 (data 2024-01..2024-09, as of 2024-10-01T06:00).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from report_pages import CLEAN_LAST_CLOSED, EXPERIMENTS, Pages, cells, mart, on_build, prometheus
@@ -24,7 +25,7 @@ SCHEMA = {"profit": "profit.fct_profit_monthly", "growth": "growth.fct_growth_mo
           "engagement": "engagement.fct_engagement_monthly"}  # fmt: skip
 
 
-def _equal(kind: str, shown: str, expected: object) -> None:
+def _equal(kind: str, shown: str, expected: Any) -> None:
     if expected is None:
         assert shown == ""
     elif kind == "money":
@@ -32,7 +33,7 @@ def _equal(kind: str, shown: str, expected: object) -> None:
     elif kind == "count":
         assert int(shown) == expected
     else:
-        assert float(shown) == pytest.approx(float(expected), abs=1e-9)  # type: ignore[arg-type]
+        assert float(shown) == pytest.approx(float(expected), abs=1e-9)
 
 
 def test_the_pack_is_for_the_last_closed_month(pages: Pages) -> None:
@@ -84,7 +85,7 @@ def test_each_readout_figure_equals_its_mart(
         "from growth.fct_experiment_growth_daily "
         f"where experiment_id = '{experiment}' group by variant",
     )
-    profit = dict(
+    profit: dict[str, Any] = dict(
         mart(
             clean_build,
             "select variant, sum(contribution_profit_usd) "
@@ -96,7 +97,7 @@ def test_each_readout_figure_equals_its_mart(
     for variant, assigned, active in growth:
         assert int(shown[variant]["assigned"]) == assigned
         assert float(shown[variant]["active"]) == pytest.approx(active, abs=1e-9)
-        per_user = float(profit.get(variant, 0)) / assigned  # type: ignore[arg-type]
+        per_user = float(profit.get(variant, 0)) / assigned
         assert float(shown[variant]["profit_per_user"]) == pytest.approx(per_user, abs=1e-9)
 
 

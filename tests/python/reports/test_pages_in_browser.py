@@ -72,7 +72,7 @@ def _open(browser: WebDriver, path: Path, charts: int) -> str:
 def _requests(browser: WebDriver) -> list[str]:
     """Every URL the pages asked for (Network.requestWillBeSent in the performance log)."""
     found = []
-    for entry in browser.get_log("performance"):
+    for entry in browser.get_log("performance"):  # type: ignore[attr-defined]
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             found.append(str(message["params"]["request"]["url"]))
@@ -87,7 +87,7 @@ def test_both_pages_show_their_figures_and_charts_and_call_nothing(
     browser: WebDriver, pages: Pages, clean_build: Build
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.get_log("performance")  # drop what the blank start page logged
+    browser.get_log("performance")  # type: ignore[attr-defined]  # drop the start page's
     text = _open(browser, pages.pack, charts=1)
     (revenue, contribution, mau), = mart(
         clean_build,
@@ -96,7 +96,7 @@ def test_both_pages_show_their_figures_and_charts_and_call_nothing(
         "where month = '2024-08-01'",
     )  # fmt: skip
     assert "Investor pack 2024-08" in text
-    for shown in (fmt("money", revenue), fmt("money", contribution), fmt("count", mau)):  # type: ignore[arg-type]
+    for shown in (fmt("money", revenue), fmt("money", contribution), fmt("count", mau)):
         assert shown in text
     # twelve trend charts, drawn as plotly's SVG
     assert len(browser.find_elements(By.CSS_SELECTOR, "#trends .main-svg")) >= 1
@@ -111,7 +111,7 @@ def test_both_pages_show_their_figures_and_charts_and_call_nothing(
         f"where experiment_id = '{experiment}' and variant = 'control'",
     )
     assert f"({experiment})" in text and "95% CI" in text
-    assert fmt("count", assigned) in text  # type: ignore[arg-type]
+    assert fmt("count", assigned) in text
     assert browser.find_elements(By.CSS_SELECTOR, "#active-by-day .main-svg")
     assert browser.find_elements(By.CSS_SELECTOR, "#profit-per-user .main-svg")
     browser.save_screenshot(str(SCREENSHOTS / "readout.png"))

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from prometheus.errors import CliError
-from prometheus.reports import figures, page
+from prometheus.reports import figures
+from prometheus.reports.page import fmt
 from prometheus.reports.figures import BuildStatus
 
 CLEAN = BuildStatus(source="test", held_back=frozenset())
@@ -147,9 +148,9 @@ def test_month_arithmetic() -> None:
 
 
 def test_formatting() -> None:
-    assert page.fmt("money", Decimal("-8.485")) == "-$8.49"
-    assert page.fmt("money", Decimal("253243.14")) == "$253,243.14"
-    assert page.fmt("count", 1234) == "1,234"
-    assert page.fmt("rate", 0.25581) == "25.58%"
-    assert page.fmt("rate", None) == ""
-    assert page.fmt("number", float("nan")) == ""
+    assert fmt("money", Decimal("-8.485")) == "-$8.49"
+    assert fmt("money", Decimal("253243.14")) == "$253,243.14"
+    assert fmt("count", 1234) == "1,234"
+    assert fmt("rate", 0.25581) == "25.58%"
+    assert fmt("rate", None) == ""
+    assert fmt("number", float("nan")) == ""

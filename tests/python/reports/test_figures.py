@@ -10,8 +10,8 @@ import pytest
 
 from prometheus.errors import CliError
 from prometheus.reports import figures
-from prometheus.reports.page import fmt
 from prometheus.reports.figures import BuildStatus
+from prometheus.reports.page import fmt
 
 CLEAN = BuildStatus(source="test", held_back=frozenset())
 

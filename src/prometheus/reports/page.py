@@ -138,7 +138,7 @@ def render_pack(pack: Pack) -> str:
     )
     return _page(
         f"Investor pack {month}",
-        "Profit, growth and engagement for the month, from the published investor marts.",
+        "Profit, growth and engagement for the month, from the investor marts.",
         table + notes + charts,
     )
 
@@ -155,6 +155,7 @@ def render_readout(readout: Readout, held_back: Sequence[Mapping[str, Any]] | No
     pct = f"{CONFIDENCE:.0%}"
     head = (
         "<thead><tr><th>Variant</th><th>Assigned users</th><th>Active users per day</th>"
+        f"<th>vs control</th><th>{pct} CI</th>"
         "<th>Active per day per assigned user</th><th>vs control</th><th>"
         f"{pct} CI</th><th>Contribution profit per assigned user</th><th>vs control</th>"
         f"<th>{pct} CI</th></tr></thead>"
@@ -165,6 +166,7 @@ def render_readout(readout: Readout, held_back: Sequence[Mapping[str, Any]] | No
             f'<tr data-variant="{html.escape(v.variant)}"><td>{html.escape(v.variant)}</td>'
             + cell("count", v.assigned_users).replace("<td", '<td data-col="assigned"', 1)
             + cell("number", v.active_users_per_day).replace("<td", '<td data-col="active"', 1)
+            + _interval("number", v.active_vs_control)
             + cell("rate", v.active_rate)
             + _interval("rate", v.active_rate_vs_control)
             + cell("money", v.contribution_profit_per_assigned_user).replace(
@@ -205,7 +207,7 @@ def render_readout(readout: Readout, held_back: Sequence[Mapping[str, Any]] | No
     notes = (
         f'<p class="note">Differences are variant minus control, with {pct} Welch t-intervals '
         "(scipy.stats): per assigned user for profit (users without an order count as zero), "
-        "per day for the active share.</p>"
+        "per day for active users and the active share.</p>"
     )
     return _page(
         f"Experiment readout: {readout.experiment_name} ({readout.experiment_id})",

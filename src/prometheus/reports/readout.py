@@ -38,6 +38,7 @@ class Variant:
     variant: str
     assigned_users: int
     active_users_per_day: float
+    active_vs_control: Interval | None  # per day, in users
     active_rate: float  # active users per day per assigned user
     contribution_profit_usd: Decimal
     contribution_profit_per_assigned_user: float
@@ -116,6 +117,7 @@ def assemble(
                 variant=v,
                 assigned_users=assigned[v],
                 active_users_per_day=float(np.mean(active[v])),
+                active_vs_control=None if v == CONTROL else welch(active[v], active[CONTROL]),
                 active_rate=float(np.mean(rate[v])) if rate[v] else float("nan"),
                 contribution_profit_usd=total,
                 contribution_profit_per_assigned_user=(

@@ -52,6 +52,13 @@ def test_per_variant_figures_and_interval() -> None:
     assert (found.low, found.high) == pytest.approx((ci.low, ci.high), abs=1e-12)
     assert found.low < found.difference < found.high
     assert result.active_by_day["treatment"][:3] == (5, 6, 7)
+    active = stats.ttest_ind(
+        result.active_by_day["treatment"], result.active_by_day["control"], equal_var=False
+    ).confidence_interval(0.95)
+    assert treatment.active_vs_control is not None and control.active_vs_control is None
+    assert (treatment.active_vs_control.low, treatment.active_vs_control.high) == pytest.approx(
+        (active.low, active.high), abs=1e-12
+    )
     assert (result.first_day, result.last_day) == (date(2024, 7, 1), date(2024, 7, 10))
 
 

@@ -50,6 +50,24 @@ publish_status=0
 phase "publishing the public marts and the run history to ${PROMETHEUS_PUBLISHED_PATH} (read-only copy for analysts)" \
     uv run prometheus publish --target-dir target || publish_status=$?
 
+# after a green build: the investor pack (last closed month) and a readout per experiment, from
+# the publication; a refusal (exit 2: an open month, figures held back) prints its reason and
+# the job goes on
+refusal_is_a_reason() {
+    local status=0
+    "$@" || status=$?
+    [ "$status" -ne 2 ] || { echo "    not written: refused, for the reason above"; status=0; }
+    return "$status"
+}
+if [ "$build_status" -eq 0 ]; then
+    phase "investor pack for the last closed month (artifacts/pack/)" \
+        refusal_is_a_reason uv run prometheus pack
+    for experiment in $(tail -n +2 seeds/experiments.csv | cut -d, -f1); do
+        phase "experiment readout of ${experiment} (artifacts/readout/)" \
+            refusal_is_a_reason uv run prometheus readout --experiment "$experiment"
+    done
+fi
+
 phase "Elementary report (offline, from the artifacts and the stored run history)" \
     uv run prometheus report build --target-dir target --out artifacts/report/index.html
 
@@ -86,6 +104,7 @@ Build file  : $(realpath "$PROMETHEUS_DUCKDB_PATH")   (dbt's; held alone while a
 Published   : ${published_line}
 dbt docs    : $(realpath target/static_index.html)   (open it in a browser; it is self-contained)
 Report      : $(realpath artifacts/report/index.html)
+Pack        : $(realpath artifacts/pack)/   (investor-pack-YYYY-MM.html; readouts: $(realpath artifacts/readout)/)
               serve it (lineage needs http): .venv/bin/prometheus report serve --dir artifacts/report --port 8080
               then open http://127.0.0.1:8080/
 Query the published marts (a reader never blocks the build, nor the build a reader):

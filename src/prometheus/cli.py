@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("prometheus.observability.report_cli", "build or serve the Elementary report"),
     "daily": ("prometheus.daily.cli", "the morning run: build only what new data changed"),
     "bench": ("prometheus.bench.cli", "time generate, build, the DuckDB floor, incremental runs"),
+    "pack": ("prometheus.reports.pack_cli", "write the monthly investor pack as one HTML page"),
+    "readout": ("prometheus.reports.readout_cli", "write an experiment's readout as one HTML page"),
 }
 
 

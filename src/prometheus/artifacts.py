@@ -355,6 +355,17 @@ class Manifest(Artifact):
     test_macros: Mapping[str, MacroDoc] = field(default_factory=dict)
     # dbt unit tests (the manifest's `unit_tests`), by unique id; not in `nodes`
     unit_tests: Mapping[str, Node] = field(default_factory=dict)
+    # the semantic layer's saved queries, which `dbt build` runs too: unique ids only
+    saved_queries: frozenset[str] = frozenset()
+
+    def knows(self, unique_id: str) -> bool:
+        """Whether a run result's unique id is a node, exposure, unit test or saved query here."""
+        return (
+            unique_id in self.nodes
+            or unique_id in self.exposures
+            or unique_id in self.unit_tests
+            or unique_id in self.saved_queries
+        )
 
     def node(self, unique_id: str) -> Node | None:
         return self.nodes.get(unique_id)
@@ -421,6 +432,7 @@ def parse_manifest(data: Mapping[str, Any], path: Path) -> Manifest:
             r["unique_id"]: Node.from_raw({"resource_type": "unit_test", **r})
             for r in (_records(data, "unit_tests", path) if "unit_tests" in data else ())
         },
+        saved_queries=frozenset(_dict(data.get("saved_queries"))),
     )
 
 

@@ -147,10 +147,7 @@ def check_run(run: artifacts.TargetArtifacts) -> None:
     missing = [
         r.unique_id
         for r in (results.results if results else ())
-        # unit tests live in the manifest's unit_tests, which the reader does not keep
-        if not r.unique_id.startswith("unit_test.")
-        and r.unique_id not in run.manifest.nodes
-        and r.unique_id not in run.manifest.exposures
+        if not run.manifest.knows(r.unique_id)
     ]
     if missing:
         shown = ", ".join(missing[:5]) + (

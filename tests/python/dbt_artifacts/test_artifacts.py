@@ -463,3 +463,15 @@ def test_missing_artifacts_are_named(tmp_path: Path, name: str) -> None:
     (target / name).unlink()
     with pytest.raises(ArtifactError, match=f"{name}: not found"):
         artifacts.load_run(target)
+
+
+def test_saved_queries_are_known_results_of_a_build() -> None:
+    """`dbt build` runs the semantic layer's saved queries: their results are not strangers."""
+    data = manifest_json()
+    saved = "saved_query.shop.monthly_pack"
+    data["saved_queries"] = {saved: {"unique_id": saved, "name": "monthly_pack"}}
+    manifest = artifacts.parse_manifest(data, Path(MANIFEST))
+    assert manifest.saved_queries == {saved}
+    assert manifest.knows(saved) and manifest.knows(MODEL) and manifest.knows(EXPOSURE)
+    assert not manifest.knows("saved_query.shop.elsewhere")
+    assert not artifacts.parse_manifest(manifest_json(), Path(MANIFEST)).knows(saved)

@@ -12,12 +12,11 @@ artifacts/screenshots/) for a person to look at.
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,24 +25,18 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from tiny_dbt import REPO_ROOT, ProjectRuns
+from tiny_dbt import ProjectRuns
 
 from prometheus.artifacts import Manifest, Node, read_manifest
 from prometheus.observability import descriptions
 
+from browser_harness import SCREENSHOTS, chromium, requested_urls
+
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(
-    os.environ.get("PROMETHEUS_SCREENSHOTS_DIR") or REPO_ROOT / "artifacts" / "screenshots"
-)
 FAILING_TEST = "unique_stg_app__orders_order_id"
 UNIT_TEST = ("int_growth_monthly_audited", "test_growth_rate_only_between_closed_months")
 STATUS_SHOWN = {"pass": "Passed", "fail": "Failure", "warn": "Warning", "error": "Error",
@@ -56,6 +49,12 @@ def _wait(driver: WebDriver, condition: Callable[[WebDriver], Any], what: str) -
     return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(
         condition, message=f"timed out waiting for {what}"
     )
+
+
+@functools.cache
+def _manifest(target_dir: Path) -> Manifest:
+    """The project build's manifest, read once for every test of the module."""
+    return read_manifest(target_dir / "manifest.json")
 
 
 def _body(driver: WebDriver) -> str:
@@ -86,35 +85,8 @@ def report_url(project_runs: ProjectRuns) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), (
-        "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}",
-            "--window-size=1920,1080",
-            # only 127.0.0.1 resolves: nothing can leave the machine
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        ):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(WAIT_S)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(WAIT_S) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +125,19 @@ def _latest_freshness(db_path: Path) -> dict[str, str]:
 
 
 def _search(browser: WebDriver, report_url: str, page: str, text: str) -> list[Any]:
-    """Open a report page, type `text` in its table's search box; the rows that show it."""
+    """Open a report page, type `text` in its table's search box; the rows that show it.
+
+    The report is loaded afresh (by way of about:blank): going from one hash of the
+    single-page app to another keeps the panel of the test opened before, whose
+    "Test Description:" a test would then read as the next test's.
+    """
+    browser.get("about:blank")
     browser.get(report_url + page)
     box = _wait(
         browser,
         lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder=Search]")[-1:] or False,
         f"the search box of {page}",
     )[0]
-    box.send_keys(Keys.CONTROL, "a")  # the page may be the one already open
-    box.send_keys(Keys.DELETE)
     box.send_keys(text)
     rows: list[Any] = _wait(
         browser,
@@ -204,7 +180,7 @@ def test_both_builds_are_in_the_history(project_runs: ProjectRuns) -> None:
 def test_dashboard_shows_the_expected_number_of_tests(
     dashboard: str, project_runs: ProjectRuns
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     data_tests = {n.unique_id for n in manifest.of_type("test")} | set(manifest.unit_tests)
     latest = _latest_invocation_statuses(project_runs.db_path)
     ran = {uid for uid in data_tests & set(latest) if latest[uid] != "skipped"}
@@ -249,7 +225,7 @@ def test_the_failing_test_appears_as_failed(
 def test_lineage_graph_renders(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     expected = manifest.of_type("model", "source", "seed", "snapshot", "exposure")
     browser.get(report_url + "#/report/lineage")
     nodes = _wait(
@@ -270,7 +246,7 @@ def test_lineage_graph_renders(
 def test_exposures_show_their_owners(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     by_owner: dict[str, set[str]] = {}
     for exposure in manifest.of_type("exposure"):
         assert exposure.owner and exposure.owner.name and exposure.label
@@ -300,12 +276,9 @@ def test_exposures_show_their_owners(
 
 def test_the_page_calls_nothing_but_its_server(browser: WebDriver, dashboard: str) -> None:
     requested = set()
-    for entry in browser.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            url = urlparse(message["params"]["request"]["url"])
-            if url.scheme in ("http", "https", "ws", "wss"):
-                requested.add(url.hostname)
+    for url in map(urlparse, requested_urls(browser)):
+        if url.scheme in ("http", "https", "ws", "wss"):
+            requested.add(url.hostname)
     assert requested == {"127.0.0.1"}
 
 
@@ -348,7 +321,7 @@ def test_a_held_back_mart_is_shown_skipped_with_its_cause(
 def test_a_test_description_and_its_failing_rows_are_shown(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     test = _test_node(manifest, FAILING_TEST)
     expected = descriptions.test_description(manifest, test)
     assert expected.startswith("What it checks:") and "What to do:" in expected
@@ -367,7 +340,7 @@ def test_a_test_description_and_its_failing_rows_are_shown(
 def test_a_singular_test_shows_its_yaml_description(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     test = _test_node(manifest, "assert_experiment_active_users_within_daily_total")
     assert test.description.startswith("What it checks:")
     tested = manifest.nodes[test.tested_node or ""]  # the table the report files it under
@@ -394,7 +367,7 @@ def test_source_freshness_is_shown(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
     freshness = _latest_freshness(project_runs.db_path)
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     with_freshness = {n.unique_id for n in manifest.of_type("source") if n.loaded_at_field}
     assert set(freshness) == with_freshness and freshness
     match = re.search(r"\nFreshness\n(\d+)\n", dashboard)
@@ -411,7 +384,7 @@ def test_source_freshness_is_shown(
 def test_exposures_show_their_channel_and_on_call(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     exposures = manifest.of_type("exposure")
     browser.get(report_url + "#/report/lineage")
     search = _wait(
@@ -448,7 +421,7 @@ def test_a_unit_test_is_listed_with_its_status(
     browser: WebDriver, report_url: str, project_runs: ProjectRuns, dashboard: str
 ) -> None:
     model, name = UNIT_TEST
-    manifest = read_manifest(project_runs.target_dir / "manifest.json")
+    manifest = _manifest(project_runs.target_dir)
     [unit] = [u for u in manifest.unit_tests.values() if u.name == name]
     assert manifest.nodes[unit.tested_node or ""].name == model
     status = _latest_invocation_statuses(project_runs.db_path)[unit.unique_id]

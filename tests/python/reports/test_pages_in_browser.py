@@ -7,58 +7,30 @@ as pack.png and readout.png. The browser flags are the report test's
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from report_pages import EXPERIMENTS, Pages, mart
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from prometheus.reports.page import fmt
 
-from dbt_harness import REPO_ROOT, Build
+from browser_harness import SCREENSHOTS, chromium, requested_urls
+from dbt_harness import Build
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(
-    os.environ.get("PROMETHEUS_SCREENSHOTS_DIR") or REPO_ROOT / "artifacts" / "screenshots"
-)
 WAIT_S = 45
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), (
-        "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        for flag in (
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1920,1080",
-            # only 127.0.0.1 resolves: nothing can leave the machine
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        ):  # fmt: skip
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(WAIT_S)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(WAIT_S) as driver:
+        yield driver
 
 
 def _open(browser: WebDriver, path: Path, charts: int) -> str:
@@ -67,16 +39,6 @@ def _open(browser: WebDriver, path: Path, charts: int) -> str:
         lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= charts
     )
     return str(browser.find_element(By.TAG_NAME, "body").text)
-
-
-def _requests(browser: WebDriver) -> list[str]:
-    """Every URL the pages asked for (Network.requestWillBeSent in the performance log)."""
-    found = []
-    for entry in browser.get_log("performance"):  # type: ignore[attr-defined]
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            found.append(str(message["params"]["request"]["url"]))
-    return found
 
 
 # schemes that never leave the browser (chrome://resources: Chromium's built-in files)
@@ -116,7 +78,7 @@ def test_both_pages_show_their_figures_and_charts_and_call_nothing(
     assert browser.find_elements(By.CSS_SELECTOR, "#profit-per-user .main-svg")
     browser.save_screenshot(str(SCREENSHOTS / "readout.png"))
 
-    requested = [urlparse(url) for url in _requests(browser)]
+    requested = [urlparse(url) for url in requested_urls(browser)]
     assert any(url.scheme == "file" for url in requested)
     elsewhere = [
         url.geturl()

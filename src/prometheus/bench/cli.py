@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -60,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"one JSON line appended per run (default {DEFAULT_ROOT}/history.jsonl)",
     )
     parser.add_argument(
+        "--target",
+        choices=("dev", "spark"),
+        default="dev",
+        help="dev: the embedded DuckDB (default); spark: local Spark in dbt's process "
+        "(needs Java and `uv sync --group spark`; no floor step, docs/spark.md)",
+    )
+    parser.add_argument(
         "--reuse-data",
         action="store_true",
         help="skip the generator when <work-dir>/raw exists (its figures are then missing)",
@@ -82,6 +90,15 @@ def _memory_gb() -> float | None:
     except (ValueError, OSError, AttributeError):
         return None
     return round(pages * page_size / 1024**3, 1)
+
+
+def _spark_settings(env: dict[str, str]) -> dict[str, str]:
+    """The local Spark session's size, as profiles.yml reads it."""
+    return {
+        "spark_cores": env.get("PROMETHEUS_SPARK_CORES", "2"),
+        "spark_driver_memory": env.get("PROMETHEUS_SPARK_DRIVER_MEMORY", "2g"),
+        "spark_shuffle_partitions": env.get("PROMETHEUS_SPARK_SHUFFLE_PARTITIONS", "4"),
+    }
 
 
 class Runner:
@@ -107,6 +124,8 @@ class Runner:
             returncode=figures["returncode"],
             cpu_s=figures["cpu_s"],
             note=note,
+            jvm_mb=figures.get("peak_mb_by_kind", {}).get("jvm", 0.0),
+            python_mb=figures.get("peak_mb_by_kind", {}).get("python", 0.0),
         )
         parse = results.dbt_parse_seconds(log_path.read_text(errors="replace"))
         if parse is not None:
@@ -129,12 +148,19 @@ def run(args: argparse.Namespace) -> int:
     # the build sees the data up to the day before `--end` (the last day is held
     # back), so its "now" is that morning; the incremental run's is the next one
     as_of, next_as_of = f"{end}T06:00:00", f"{end + dt.timedelta(days=1)}T06:00:00"
-    work = args.work_dir or DEFAULT_ROOT / f"scale-{args.scale:g}"
+    spark = args.target == "spark"
+    if spark and importlib.util.find_spec("pyspark") is None:
+        raise CliError("--target spark needs pyspark: uv sync --group spark (scripts/spark.sh)")
+    if spark and shutil.which("java") is None:
+        raise CliError("--target spark needs Java: apt-get install openjdk-17-jre-headless")
+    suffix = "-spark" if spark else ""
+    work = args.work_dir or DEFAULT_ROOT / f"scale-{args.scale:g}{suffix}"
     raw, parked = work / "raw", work / "parked"
     warehouse, floor_dir = work / "warehouse", work / "floor"
     duckdb_path, floor_path = warehouse / "bench.duckdb", floor_dir / "bench.duckdb"
     target, compile_target = work / "target", work / "target-compile"
-    for path in (warehouse, floor_dir, parked, work / "tmp", target, compile_target):
+    spark_dir = work / "spark"
+    for path in (warehouse, floor_dir, parked, work / "tmp", target, compile_target, spark_dir):
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
     env = dict(os.environ)
@@ -146,6 +172,15 @@ def run(args: argparse.Namespace) -> int:
             "DO_NOT_TRACK": "1",
         }
     )
+    if spark:
+        # absolute: the raw views keep the path they read, the metastore its directory
+        env.update(
+            {
+                "PROMETHEUS_TARGET": "spark",
+                "PROMETHEUS_SPARK_DIR": str(spark_dir.resolve()),
+                "PROMETHEUS_RAW_DIR": str(raw.resolve()),
+            }
+        )
     in_force = settings.load(env)  # a bad PROMETHEUS_* value stops the run here
     python, dbt = sys.executable, str(Path(sys.executable).with_name("dbt"))
     prometheus = [python, "-m", "prometheus.cli"]
@@ -170,28 +205,49 @@ def run(args: argparse.Namespace) -> int:
     )
     if not split.ok:
         raise CliError(f"could not hold back the last day: {work / 'logs'}")
-    runner.step(
-        results.COMPILE,
-        [dbt, "compile", "--target-path", str(target), *dbt_vars],
-        note="on an empty warehouse",
-    )
-    # the floor's SQL; the build then reuses the parse (partial parsing, as daily)
-    if (target / "manifest.json").is_file():
-        shutil.copy(target / "manifest.json", compile_target / "manifest.json")
+    if spark:
+        register = runner.step(
+            results.REGISTER,
+            [dbt, "run-operation", "register_raw_sources", "--target-path", str(target)],
+            note="views over the raw Parquet files",
+        )
+        if not register.ok:
+            raise CliError(f"could not register the raw files on Spark: {work / 'logs'}")
+    else:
+        runner.step(
+            results.COMPILE,
+            [dbt, "compile", "--target-path", str(target), *dbt_vars],
+            note="on an empty warehouse",
+        )
+        # the floor's SQL; the build then reuses the parse (partial parsing, as daily)
+        if (target / "manifest.json").is_file():
+            shutil.copy(target / "manifest.json", compile_target / "manifest.json")
     runner.step(results.BUILD, [dbt, "build", "--target-path", str(target), *dbt_vars])
-    runner.step(
-        results.FLOOR,
-        [python, "-m", "prometheus.bench.floor"]
-        + ["--manifest", str(compile_target / "manifest.json"), "--duckdb-path", str(floor_path)]
-        + ["--timings", str(work / "logs" / "floor-timings.json")],
-        note="seeds, models, snapshots, data tests",
-    )
+    if not spark:  # the floor is DuckDB SQL run without dbt
+        runner.step(
+            results.FLOOR,
+            [python, "-m", "prometheus.bench.floor"]
+            + ["--manifest", str(compile_target / "manifest.json")]
+            + ["--duckdb-path", str(floor_path)]
+            + ["--timings", str(work / "logs" / "floor-timings.json")],
+            note="seeds, models, snapshots, data tests",
+        )
+    # on Spark the stored failing rows are Spark tables, which the notifier does not read
+    samples = ["--sample-rows", "0"] if spark else ["--duckdb-path", str(duckdb_path)]
     runner.step(
         results.NOTIFY,
         [*prometheus, "notify", "--target-dir", str(target), "--at", as_of]
         + ["--state-file", str(work / "notify-state.json")]
-        + ["--fallback-path", str(work / "undelivered.jsonl"), "--duckdb-path", str(duckdb_path)],
+        + ["--fallback-path", str(work / "undelivered.jsonl"), *samples],
     )
+    if spark:  # the report reads the run history; on DuckDB the warehouse file holds it
+        subprocess.run(
+            [*prometheus, "observe", "ingest", "--target-dir", str(target)]
+            + ["--duckdb-path", str(duckdb_path)],
+            env=env,
+            check=False,
+            capture_output=True,
+        )
     runner.step(
         results.REPORT,
         [*prometheus, "report", "build", "--target-dir", str(target)]
@@ -229,10 +285,12 @@ def run(args: argparse.Namespace) -> int:
             "memory_gb": _memory_gb(),
             "python": platform.python_version(),
         },
+        "target": args.target,
         "settings": {
             "memory_limit": in_force.duckdb_memory_limit,
             "threads": str(in_force.dbt_threads),
             "events_lookback_days": 3,
+            **(_spark_settings(env) if spark else {}),
         },
         "as_of": as_of,
     }
@@ -244,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     with args.history.open("a") as history:
         history.write(json.dumps(record) + "\n")
 
-    print(f"prometheus bench, scale {args.scale:g} ({meta['git_commit']})\n")
+    print(f"prometheus bench, scale {args.scale:g}, target {args.target} ({meta['git_commit']})\n")
     print(results.steps_table(runner.steps))
     print()
     print(results.targets_table(results.targets(runner.steps, args.scale)))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 GENERATE = "generate"
 SPLIT = "split last day"
 COMPILE = "dbt compile"
+REGISTER = "register raw sources"  # Spark only: views over the raw files
 BUILD = "dbt build (full)"
 FLOOR = "floor: SQL on DuckDB"
 TEST = "dbt test"
@@ -52,6 +53,10 @@ class Step:
     returncode: int
     cpu_s: float = 0.0
     note: str = ""
+    # peak resident set per kind of process in the step's tree (probe's sampling):
+    # the Spark driver's JVM, and Python (dbt, DuckDB, the CLI)
+    jvm_mb: float = 0.0
+    python_mb: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -158,20 +163,26 @@ def steps_table(steps: Sequence[Step]) -> str:
         if r["incremental_over_build"] is None
         else f"{r['incremental_over_build']:.1%} of build",
     }
+    with_jvm = any(step.jvm_mb for step in steps)  # Spark: the driver and Python apart
     rows = []
     for step in steps:
+        memory = [f"{step.max_rss_mb:.0f}"]
+        if with_jvm:
+            memory += [f"{step.jvm_mb:.0f}" if step.jvm_mb else "-", f"{step.python_mb:.0f}"]
         rows.append(
             [
                 step.name,
                 f"{step.wall_s:.1f}",
                 f"{step.cpu_s:.1f}",
-                f"{step.max_rss_mb:.0f}",
+                *memory,
                 labels.get(step.name, ""),
                 "ok" if step.ok else f"exit {step.returncode}",
                 step.note,
             ]
         )
-    return format_table(rows, ["step", "wall s", "cpu s", "peak MB", "ratio", "status", "note"])
+    memory_header = ["peak MB", "JVM MB", "Python MB"] if with_jvm else ["peak MB"]
+    header = ["step", "wall s", "cpu s", *memory_header, "ratio", "status", "note"]
+    return format_table(rows, header)
 
 
 def targets_table(items: Sequence[Target]) -> str:

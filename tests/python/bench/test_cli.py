@@ -17,3 +17,18 @@ from prometheus.cli import main
 def test_bad_arguments(args: list[str], message: str, tmp_path, capsys) -> None:
     assert main(["bench", *args, "--work-dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_spark_without_java_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("prometheus.bench.cli.shutil.which", lambda name: None)
+    work = tmp_path / "work"
+    assert main(["bench", "--scale", "0.1", "--target", "spark", "--work-dir", str(work)]) == 2
+    assert "--target spark needs Java" in capsys.readouterr().err
+    assert not work.exists()  # nothing generated, nothing half-written
+
+
+def test_an_unknown_target_is_refused(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--scale", "1", "--target", "snowflake", "--work-dir", str(tmp_path)])
+    assert exited.value.code == 2
+    assert "invalid choice: 'snowflake'" in capsys.readouterr().err

@@ -75,6 +75,41 @@ def test_steps_table_shows_ratios_and_failures() -> None:
     assert "2.5% of build" in lines[4] and "exit 1" in lines[4]
 
 
+def test_steps_table_shows_the_jvm_and_python_apart_when_a_step_ran_spark() -> None:
+    duckdb_only = results.steps_table([step(results.BUILD, 1.0)]).splitlines()
+    assert "JVM MB" not in duckdb_only[0]
+    spark = [
+        Step(results.REGISTER, 10.0, 900.0, 0, jvm_mb=900.0, python_mb=210.0),
+        Step(results.NOTIFY, 2.0, 140.0, 0, python_mb=140.0),
+    ]
+    header, _, register, notify = results.steps_table(spark).splitlines()
+    assert header.split()[:11] == [
+        "step",
+        "wall",
+        "s",
+        "cpu",
+        "s",
+        "peak",
+        "MB",
+        "JVM",
+        "MB",
+        "Python",
+        "MB",
+    ]
+    assert register.split() == [
+        "register",
+        "raw",
+        "sources",
+        "10.0",
+        "0.0",
+        "900",
+        "900",
+        "210",
+        "ok",
+    ]
+    assert notify.split() == ["notify", "(dry", "run)", "2.0", "0.0", "140", "-", "140", "ok"]
+
+
 def test_record_is_plain_json_data() -> None:
     import json
 

@@ -357,6 +357,8 @@ class Manifest(Artifact):
     unit_tests: Mapping[str, Node] = field(default_factory=dict)
     # the semantic layer's saved queries, which `dbt build` runs too: unique ids only
     saved_queries: frozenset[str] = frozenset()
+    # the engine the build ran on (metadata.adapter_type): duckdb, spark, ...
+    adapter_type: str = "duckdb"
 
     def knows(self, unique_id: str) -> bool:
         """Whether a run result's unique id is a node, exposure, unit test or saved query here."""
@@ -433,6 +435,7 @@ def parse_manifest(data: Mapping[str, Any], path: Path) -> Manifest:
             for r in (_records(data, "unit_tests", path) if "unit_tests" in data else ())
         },
         saved_queries=frozenset(_dict(data.get("saved_queries"))),
+        adapter_type=str(data["metadata"].get("adapter_type") or "duckdb"),
     )
 
 

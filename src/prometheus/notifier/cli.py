@@ -167,7 +167,12 @@ def build_messages(
     config = _load_config(run.manifest)
     found = problems.find_problems(run)
     notes = list(run.notes)
-    if sample_rows > 0 and found:
+    if sample_rows > 0 and found and run.manifest.adapter_type != "duckdb":
+        notes.append(
+            f"stored failing rows are {run.manifest.adapter_type} tables: not sampled "
+            "(the message names their relation)"
+        )
+    elif sample_rows > 0 and found:
         samples, sample_notes = stored_failures.read_samples(found, duckdb_path, sample_rows)
         row_counts = stored_failures.read_row_counts(found, duckdb_path)
         found = problems.attach_samples(found, samples, row_counts)
@@ -176,7 +181,7 @@ def build_messages(
     return run, config, result, notes
 
 
-def _links(args: argparse.Namespace, duckdb_path: Path) -> routing.Links:
+def _links(args: argparse.Namespace, duckdb_path: Path, engine: str) -> routing.Links:
     report = args.report_url or os.environ.get("PROMETHEUS_REPORT_URL") or None
     docs = args.docs_url or os.environ.get("PROMETHEUS_DOCS_URL") or None
     try:
@@ -186,7 +191,7 @@ def _links(args: argparse.Namespace, duckdb_path: Path) -> routing.Links:
             check_url("PROMETHEUS_DOCS_URL (--docs-url)", docs)
     except ChannelConfigError as exc:
         raise CliError(str(exc)) from None
-    return routing.Links(report=report, docs=docs, warehouse=str(duckdb_path))
+    return routing.Links(report=report, docs=docs, warehouse=str(duckdb_path), engine=engine)
 
 
 @contextmanager
@@ -220,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     run_artifacts, config, result, notes = build_messages(
         target_dir, at, duckdb_path, args.sample_rows
     )
-    links = _links(args, duckdb_path)
+    links = _links(args, duckdb_path, run_artifacts.manifest.adapter_type)
     for note in notes:
         log.info("note: %s", note)
     for problem in result.unrouted:

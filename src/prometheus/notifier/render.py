@@ -22,12 +22,18 @@ def local_times(at: datetime, timezone: str) -> str:
     return text
 
 
-def ready_query(relation: str | None, warehouse: str | None) -> str | None:
-    """A query of the stored failing rows, ready to paste."""
+def ready_query(relation: str | None, warehouse: str | None, engine: str = "duckdb") -> str | None:
+    """A query of the stored failing rows, ready to paste: DuckDB's CLI on the
+    warehouse file; on another engine, `dbt show` against the build's target."""
     if not relation:
         return None
     parts = relation.split(".")
     table = ".".join(parts[1:]) if len(parts) == 3 else relation
+    if engine != "duckdb":
+        return (
+            f"PROMETHEUS_TARGET={engine} .venv/bin/dbt show --limit 100 "
+            f"--inline 'select * from {table}'"
+        )
     db = warehouse or "warehouse/prometheus.duckdb"
     return f"duckdb -readonly {db} -c 'select * from {table} limit 100'"
 
@@ -52,7 +58,7 @@ def problem_lines(message: Message, problem: Problem, max_rows: int) -> list[str
         lines.append("    skipped because of it: " + summarize_skipped(problem.skipped))
     if problem.relation_name:
         lines.append(f"    stored failing rows: {problem.relation_name}")
-        query = ready_query(problem.relation_name, message.links.warehouse)
+        query = ready_query(problem.relation_name, message.links.warehouse, message.links.engine)
         lines.append(f"    query: {query}")
     for row in problem.sample_rows[:max_rows]:
         lines.append("    row: " + ", ".join(f"{k}={v}" for k, v in row.items()))

@@ -113,6 +113,7 @@ class Links:
     report: str | None = None
     docs: str | None = None
     warehouse: str | None = None  # DuckDB path shown in the ready query
+    engine: str = "duckdb"  # the manifest's adapter_type: which ready query to show
 
     def report_page(self, unique_id: str) -> str | None:
         return f"{self.report.rstrip('/')}/#/test-results/{unique_id}" if self.report else None

@@ -145,3 +145,14 @@ def test_a_pipeline_can_page_on_warnings(fixtures, tmp_path):
     agg = next(p for p in config.pipelines if p.name == "aggregate_profit")
     assert (unit.action("warn"), unit.action("fail")) == ("page", "page")
     assert (agg.action("warn"), agg.action("fail")) == ("channel", "page")
+
+
+def test_on_spark_the_ready_query_is_dbt_show_on_the_spark_target(fixtures, tmp_path):
+    de = first_run(fixtures, tmp_path)["data_engineering"]
+    on_spark = replace(de, links=replace(LINKS, engine="spark"))
+    text = render.render_text(on_spark)
+    assert (
+        "query: PROMETHEUS_TARGET=spark .venv/bin/dbt show --limit 100 "
+        "--inline 'select * from \"dq_failures\"."
+    ) in text
+    assert "duckdb -readonly" not in text

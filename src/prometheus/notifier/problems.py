@@ -93,7 +93,9 @@ def _problem(node: Node | None, unique_id: str, status: str, **extra: Any) -> Pr
         resource_type=node.resource_type,
         status=status,
         original_file_path=node.original_file_path,
-        relation_name=node.relation_name,
+        # a data test's relation is its stored failing rows; a model's or a source's is
+        # the table itself, which holds no failing rows
+        relation_name=node.relation_name if node.resource_type == "test" else None,
         checks=tuple(checks),
         column_name=node.column_name,
         **extra,
@@ -139,7 +141,11 @@ def find_problems(run: TargetArtifacts) -> list[Problem]:
                     message=result.message,
                 )
             )
-            if result.relation_name and problems[-1].relation_name is None:
+            if (
+                result.relation_name
+                and problems[-1].resource_type == "test"
+                and problems[-1].relation_name is None
+            ):
                 problems[-1] = _replace(problems[-1], relation_name=result.relation_name)
         elif result.is_skipped:
             skipped.append(result.unique_id)

@@ -249,3 +249,5 @@ def test_a_stale_source_checked_just_before_the_build_is_a_problem(fixtures, tmp
     fresh = next(p for p in findings.find_problems(run) if p.unique_id == APP_ORDERS)
     assert fresh.message == "source freshness error: max loaded at 2024-06-30T18:00:00+00:00"
     assert UNIT_PROFIT in fresh.exposures
+    # a source holds no failing rows: the message offers no query of it
+    assert run.manifest.nodes[APP_ORDERS].relation_name and fresh.relation_name is None

@@ -30,6 +30,7 @@ import duckdb
 import pytest
 
 from dbt_harness import CLEAN_AS_OF, dbt, dbt_env
+from deliveries import split_deliveries
 
 pytestmark = pytest.mark.slow
 
@@ -52,78 +53,6 @@ SELECT = ["--select", *(f"+{name.split('.')[1]}" for name in MARTS)]
 NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 # the same vars on every call, so dbt parses the project once (partial parsing)
 VARS = ["--vars", f'{{as_of: "{CLEAN_AS_OF}"}}']
-
-
-def split_deliveries(source: Path, events_dir: Path) -> None:
-    """Write events.parquet (received <= D) and events-<day>.parquet per later day."""
-    con = duckdb.connect()
-    con.execute(
-        f"""
-        create table delivery as
-        select
-            *,
-            cast(received_at as date) as received_date,
-            cast(received_at as date) as file_date
-        from read_parquet('{source}')
-        """
-    )
-    d = f"date '{DAY_D}'"
-    # received in the last two hours of a day, landed in the next day's file
-    con.execute(
-        f"""
-        update delivery set file_date = file_date + 1
-        where received_date between {d} and {d} + {DAY_FILES - 1}
-          and hour(received_at) >= 22
-        """
-    )
-    # redeliveries: events loaded earlier, delivered again on the next days
-    for k in range(1, DAY_FILES + 1):
-        con.execute(
-            f"""
-            insert into delivery by name
-            select
-                * exclude (received_at, _loaded_at, received_date, file_date),
-                cast({d} + {k} as timestamp) + interval 12 hour as received_at,
-                cast({d} + {k} as timestamp) + interval 13 hour as _loaded_at,
-                {d} + {k} as received_date,
-                {d} + {k} as file_date
-            from delivery
-            where received_date < {d}
-            using sample 25 rows (reservoir, {k})
-            """
-        )
-    # an earlier delivery of events stored from the first file, arriving in D+1
-    con.execute(
-        f"""
-        insert into delivery by name
-        select
-            * exclude (received_at, _loaded_at, received_date, file_date),
-            received_at - interval 30 minute as received_at,
-            _loaded_at - interval 30 minute as _loaded_at,
-            received_date,
-            {d} + 1 as file_date
-        from delivery
-        where file_date = {d} and received_date = {d} and hour(received_at) between 1 and 21
-        using sample 10 rows (reservoir, 42)
-        """
-    )
-    last = con.execute("select max(file_date) from delivery").fetchone()[0]
-    events_dir.mkdir(parents=True, exist_ok=True)
-    columns = "* exclude (received_date, file_date)"
-    con.execute(
-        f"copy (select {columns} from delivery where file_date <= {d} order by received_at) "
-        f"to '{events_dir / 'events.parquet'}' (format parquet)"
-    )
-    for k in range(1, DAY_FILES + 1):
-        # the last file also takes whatever was received after D+3
-        upper = f"'{last}'" if k == DAY_FILES else f"{d} + {k}"
-        con.execute(
-            f"copy (select {columns} from delivery "
-            f"where file_date > {d} + {k - 1} and file_date <= {upper} order by received_at) "
-            f"to '{events_dir / f'events-{DAY_D + dt.timedelta(days=k)}.parquet'}' "
-            "(format parquet)"
-        )
-    con.close()
 
 
 def table_rows(duckdb_path: Path, table: str) -> list[tuple]:
@@ -153,7 +82,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory, clean_raw: Path) -> tuple[P
     raw = root / "raw"
     # the session's dataset, with its clickstream split into deliveries
     shutil.copytree(clean_raw, raw, ignore=shutil.ignore_patterns("events"))
-    split_deliveries(clean_raw / "events" / "events.parquet", raw / "events")
+    split_deliveries(clean_raw / "events" / "events.parquet", raw / "events", DAY_D, DAY_FILES)
     day_files = sorted((raw / "events").glob("events-*.parquet"))
     parked = root / "parked"
     parked.mkdir()

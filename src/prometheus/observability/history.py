@@ -134,6 +134,11 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "test_results.failures_relation: where the test's failing rows are stored",
         (f"alter table {SCHEMA}.test_results add column if not exists failures_relation varchar",),
     ),
+    (
+        3,
+        "invocations.adapter_type: the engine the run was on (duckdb, spark)",
+        (f"alter table {SCHEMA}.invocations add column if not exists adapter_type varchar",),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -241,6 +246,7 @@ class InvocationRow:
     results_skipped: int
     success: bool
     ingested_at: datetime
+    adapter_type: str | None  # the manifest's: duckdb, spark
 
 
 @dataclass(frozen=True)
@@ -336,6 +342,7 @@ def _invocation_row(
         invocation_command=invocation_command,
         dbt_version=dbt_version,
         project_name=manifest.project_name,
+        adapter_type=manifest.adapter_type,
         target_name=target,
         selected=_json(selected),
         full_refresh=full_refresh,

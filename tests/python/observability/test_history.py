@@ -213,9 +213,13 @@ def test_an_older_warehouse_is_migrated_not_broken(tiny_runs: TinyRuns, tmp_path
     with history.connect(db) as conn:
         outcomes = history.ingest(conn, load_target(tiny_runs.failing.target_dir))
         assert [o.stored for o in outcomes] == [True]
-        assert history.schema_version(conn) == history.SCHEMA_VERSION == 2
+        assert history.schema_version(conn) == history.SCHEMA_VERSION == 3
         versions = conn.execute("select version from observability.schema_version").fetchall()
-        assert versions == [(2,)]  # only the missing migration ran
+        assert versions == [(2,), (3,)]  # only the missing migrations ran
+        [(engine,)] = conn.execute(
+            "select distinct adapter_type from observability.invocations"
+        ).fetchall()
+        assert engine == "duckdb"  # the new column filled for the new run
         rows = conn.execute(
             "select invocation_id, status, failures_relation from observability.test_results "
             "order by invocation_id = 'old-run' desc, test_unique_id"

@@ -153,6 +153,6 @@ def test_on_spark_the_ready_query_is_dbt_show_on_the_spark_target(fixtures, tmp_
     text = render.render_text(on_spark)
     assert (
         "query: PROMETHEUS_TARGET=spark .venv/bin/dbt show --limit 100 "
-        "--inline 'select * from \"dq_failures\"."
+        '--inline \'select * from "dq_failures".'
     ) in text
     assert "duckdb -readonly" not in text

@@ -49,6 +49,9 @@ class Settings:
     target_dir: Path
     log_level: str
     spark_dir: Path
+    spark_cores: str
+    spark_driver_memory: str
+    spark_shuffle_partitions: str
 
     def duckdb_config(self) -> dict[str, str | bool]:
         """What dbt's profile gives DuckDB at connect, for code that opens the file itself."""
@@ -98,4 +101,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         target_dir=Path(_get(env, "PROMETHEUS_TARGET_DIR")),
         log_level=log_level(env),
         spark_dir=Path(_get(env, "PROMETHEUS_SPARK_DIR")),
+        spark_cores=_get(env, "PROMETHEUS_SPARK_CORES"),
+        spark_driver_memory=_get(env, "PROMETHEUS_SPARK_DRIVER_MEMORY"),
+        spark_shuffle_partitions=_get(env, "PROMETHEUS_SPARK_SHUFFLE_PARTITIONS"),
     )

@@ -92,15 +92,6 @@ def _memory_gb() -> float | None:
     return round(pages * page_size / 1024**3, 1)
 
 
-def _spark_settings(env: dict[str, str]) -> dict[str, str]:
-    """The local Spark session's size, as profiles.yml reads it."""
-    return {
-        "spark_cores": env.get("PROMETHEUS_SPARK_CORES", "2"),
-        "spark_driver_memory": env.get("PROMETHEUS_SPARK_DRIVER_MEMORY", "2g"),
-        "spark_shuffle_partitions": env.get("PROMETHEUS_SPARK_SHUFFLE_PARTITIONS", "4"),
-    }
-
-
 class Runner:
     """Runs steps under the probe and collects their figures."""
 
@@ -290,7 +281,15 @@ def run(args: argparse.Namespace) -> int:
             "memory_limit": in_force.duckdb_memory_limit,
             "threads": str(in_force.dbt_threads),
             "events_lookback_days": 3,
-            **(_spark_settings(env) if spark else {}),
+            **(
+                {
+                    "spark_cores": in_force.spark_cores,
+                    "spark_driver_memory": in_force.spark_driver_memory,
+                    "spark_shuffle_partitions": in_force.spark_shuffle_partitions,
+                }
+                if spark
+                else {}
+            ),
         },
         "as_of": as_of,
     }

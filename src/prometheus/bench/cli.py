@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     duckdb_path, floor_path = warehouse / "bench.duckdb", floor_dir / "bench.duckdb"
     target, compile_target = work / "target", work / "target-compile"
     spark_dir = work / "spark"
-    for path in (warehouse, floor_dir, parked, work / "tmp", target, compile_target, spark_dir):
+    fresh = (warehouse, floor_dir, parked, work / "tmp", target, compile_target)
+    for path in (*fresh, spark_dir) if spark else fresh:
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
     env = dict(os.environ)
@@ -223,22 +224,24 @@ def run(args: argparse.Namespace) -> int:
             + ["--timings", str(work / "logs" / "floor-timings.json")],
             note="seeds, models, snapshots, data tests",
         )
-    # on Spark the stored failing rows are Spark tables, which the notifier does not read
-    samples = ["--sample-rows", "0"] if spark else ["--duckdb-path", str(duckdb_path)]
+    # (on a Spark build the notifier reads no failing rows from a DuckDB file itself)
     runner.step(
         results.NOTIFY,
         [*prometheus, "notify", "--target-dir", str(target), "--at", as_of]
         + ["--state-file", str(work / "notify-state.json")]
-        + ["--fallback-path", str(work / "undelivered.jsonl"), *samples],
+        + ["--fallback-path", str(work / "undelivered.jsonl"), "--duckdb-path", str(duckdb_path)],
     )
-    if spark:  # the report reads the run history; on DuckDB the warehouse file holds it
-        subprocess.run(
+    if spark:  # the report reads a run history: on Spark no DuckDB file exists to hold one
+        stored = subprocess.run(
             [*prometheus, "observe", "ingest", "--target-dir", str(target)]
             + ["--duckdb-path", str(duckdb_path)],
             env=env,
             check=False,
             capture_output=True,
+            text=True,
         )
+        if stored.returncode != 0:
+            raise CliError(f"could not store the Spark build's run history: {stored.stderr}")
     runner.step(
         results.REPORT,
         [*prometheus, "report", "build", "--target-dir", str(target)]

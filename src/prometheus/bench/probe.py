@@ -19,8 +19,8 @@ everything else), in MB.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import errno
 import json
 import os
 import resource
@@ -61,7 +61,8 @@ def _reap_orphans(timeout_s: float, peaks: dict[str, float]) -> None:
     left after timeout_s."""
     deadline = time.monotonic() + timeout_s
     while True:
-        peak_by_kind(_read_tree(os.getpid()), peaks)
+        processes = _processes()
+        peak_by_kind(_tree_rss(os.getpid(), processes), peaks)
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
@@ -69,27 +70,12 @@ def _reap_orphans(timeout_s: float, peaks: dict[str, float]) -> None:
         if pid:
             continue
         if time.monotonic() > deadline:
-            for orphan, _ in _children_of(os.getpid()):
-                try:
-                    os.kill(orphan, signal.SIGKILL)
-                except OSError as exc:
-                    if exc.errno != errno.ESRCH:
-                        raise
+            for orphan, (ppid, _) in processes.items():
+                if ppid == os.getpid():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(orphan, signal.SIGKILL)
             deadline = float("inf")
         time.sleep(SAMPLE_INTERVAL_S)
-
-
-def _children_of(pid: int) -> list[tuple[int, str]]:
-    found = []
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid, name = parse_stat((entry / "stat").read_text())
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append((int(entry.name), name))
-    return found
 
 
 def parse_stat(stat: str) -> tuple[int, str]:
@@ -131,22 +117,26 @@ def peak_by_kind(samples: Iterable[tuple[str, int]], peaks: dict[str, float]) ->
         peaks[k] = max(peaks.get(k, 0.0), round(rss_kb / 1024, 1))
 
 
-def _read_tree(root: int) -> list[tuple[str, int]]:
-    """(command name, RSS KiB) of every live process in root's tree, root excluded."""
-    parents, names = {}, {}
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command name) of every live process, from /proc."""
+    found = {}
     for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid, name = parse_stat((entry / "stat").read_text())
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
-        parents[int(entry.name)], names[int(entry.name)] = ppid, name
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = parse_stat((entry / "stat").read_text())
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    return found
+
+
+def _tree_rss(root: int, processes: Mapping[int, tuple[int, str]]) -> list[tuple[str, int]]:
+    """(command name, RSS KiB) of every process in root's tree, root excluded."""
+    parents = {pid: ppid for pid, (ppid, _) in processes.items()}
     out = []
     for pid in descendants(root, parents) - {root}:
         try:
-            out.append((names[pid], parse_rss_kb((PROC / str(pid) / "status").read_text())))
-        except (OSError, KeyError, ValueError):
+            out.append((processes[pid][1], parse_rss_kb((PROC / str(pid) / "status").read_text())))
+        except (OSError, ValueError):
             continue
     return out
 
@@ -166,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         while child.poll() is None:
             if sample:
                 # rooted at the probe: orphans adopted by it are sampled too
-                peak_by_kind(_read_tree(os.getpid()), peaks)
+                peak_by_kind(_tree_rss(os.getpid(), _processes()), peaks)
             time.sleep(SAMPLE_INTERVAL_S)
         returncode = child.returncode
         if sample:

@@ -64,7 +64,9 @@ def generate(raw_dir: Path, args: list[str]) -> None:
     )
 
 
-def dbt(command: list[str], env: dict[str, str], target_dir: Path) -> subprocess.CompletedProcess:
+def dbt(
+    command: list[str], env: dict[str, str], target_dir: Path, timeout: int = 900
+) -> subprocess.CompletedProcess:
     dbt_bin = Path(sys.executable).with_name("dbt")
     return subprocess.run(
         [str(dbt_bin), *command, "--target-path", str(target_dir)],
@@ -72,5 +74,5 @@ def dbt(command: list[str], env: dict[str, str], target_dir: Path) -> subprocess
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )

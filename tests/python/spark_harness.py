@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from dbt_harness import REPO_ROOT, dbt_env
+from dbt_harness import dbt, dbt_env
 
 # three months at scale 0.005: every model, test and snapshot has rows
 TINY_ARGS = ["--scale", "0.005", "--seed", "11", "--start", "2024-07-01", "--end", "2024-09-30"]
@@ -46,39 +44,25 @@ def require_spark() -> None:
 def spark_env(raw_dir: Path, spark_dir: Path) -> dict[str, str]:
     """dbt's environment for the spark target over these raw files and this Spark dir."""
     env = dbt_env(raw_dir, spark_dir / "unused.duckdb")
-    env.update(
-        {
-            "PROMETHEUS_TARGET": "spark",
-            "PROMETHEUS_SPARK_DIR": str(spark_dir),
-            "PROMETHEUS_SPARK_DRIVER_MEMORY": os.environ.get(
-                "PROMETHEUS_SPARK_DRIVER_MEMORY", "2g"
-            ),
-        }
-    )
+    # the session's size as profiles.yml defaults it, unless the caller's environment says
+    env.update({"PROMETHEUS_TARGET": "spark", "PROMETHEUS_SPARK_DIR": str(spark_dir)})
     return env
-
-
-def run(command: list[str], env: dict[str, str], timeout: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-def dbt_command(*args: str, target_dir: Path) -> list[str]:
-    return [str(Path(sys.executable).with_name("dbt")), *args, "--target-path", str(target_dir)]
-
-
-def prometheus_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "prometheus.cli", *args]
 
 
 def tail(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr)[-4000:]
 
 
+def spark_dbt_run(
+    env: dict[str, str], target_dir: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """dbt on Spark (a JVM start and a metastore per call: a long timeout)."""
+    return dbt(list(args), env, target_dir, timeout=SPARK_TIMEOUT_S)
+
+
 def spark_dbt(env: dict[str, str], target_dir: Path, *args: str) -> str:
     """Run dbt on Spark; its output. A non-zero exit fails the caller with the output's tail."""
-    result = run(dbt_command(*args, target_dir=target_dir), env, SPARK_TIMEOUT_S)
+    result = spark_dbt_run(env, target_dir, *args)
     assert result.returncode == 0, tail(result)
     return result.stdout + result.stderr
 

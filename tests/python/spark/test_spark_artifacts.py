@@ -15,6 +15,8 @@ import base64
 import json
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,8 @@ import pytest
 
 from prometheus.artifacts import read_manifest, read_run_results
 
-from spark_harness import (
-    SPARK_TIMEOUT_S,
-    TINY_AS_OF,
-    TinyBuilds,
-    dbt_command,
-    prometheus_command,
-    run,
-    spark_env,
-    tail,
-)
+from dbt_harness import REPO_ROOT
+from spark_harness import TINY_AS_OF, TinyBuilds, spark_dbt_run, spark_env, tail
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +57,14 @@ def stored(tmp_path_factory: pytest.TempPathFactory, tiny_builds: TinyBuilds) ->
     outputs: dict[str, str] = {}
 
     def prometheus(name: str, *args: str, expect: int = 0) -> None:
-        done = run(prometheus_command(*args), env, 600)
+        done = subprocess.run(
+            [sys.executable, "-m", "prometheus.cli", *args],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == expect, tail(done)
         outputs[name] = done.stdout + done.stderr
 
@@ -77,16 +78,8 @@ def stored(tmp_path_factory: pytest.TempPathFactory, tiny_builds: TinyBuilds) ->
         str(history_db),
     )
     freshness_target = root / "t_freshness"  # dbt writes sources.json (and a manifest) there
-    fresh = run(
-        dbt_command(
-            "source",
-            "freshness",
-            "--vars",
-            f'{{as_of: "{TINY_AS_OF}"}}',
-            target_dir=freshness_target,
-        ),
-        env,
-        SPARK_TIMEOUT_S,
+    fresh = spark_dbt_run(
+        env, freshness_target, "source", "freshness", "--vars", f'{{as_of: "{TINY_AS_OF}"}}'
     )
     assert fresh.returncode == 1, tail(fresh)  # stale: the data ends in 2024
     outputs["freshness"] = fresh.stdout + fresh.stderr

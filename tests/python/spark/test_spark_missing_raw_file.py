@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spark_harness import SPARK_TIMEOUT_S, dbt_command, run, spark_env
+from spark_harness import spark_dbt_run, spark_env
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +29,11 @@ def test_a_bad_raw_file_fails_the_registration_naming_it(
         bad.unlink()
     else:
         bad.write_text("user_id,country\n1,DE\n")
-    done = run(
-        dbt_command("run-operation", "register_raw_sources", target_dir=tmp_path / "target"),
+    done = spark_dbt_run(
         spark_env(raw, tmp_path / "spark"),
-        SPARK_TIMEOUT_S,
+        tmp_path / "target",
+        "run-operation",
+        "register_raw_sources",
     )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output[-3000:]

@@ -14,6 +14,33 @@ from pathlib import Path
 
 import duckdb
 
+# both datasets end 2024-09-30: day D and three day files after it
+DAY_D = dt.date(2024, 9, 26)
+DAY_FILES = 3
+# what the daily runs build and compare with a full refresh: the growth and
+# engagement marts, and the incremental models under them
+MARTS = [
+    "growth.fct_active_users_daily",
+    "growth.fct_growth_monthly",
+    "engagement.fct_engagement_monthly",
+    "growth.fct_experiment_growth_daily",
+]
+INCREMENTAL = [
+    "staging.stg_events__events",
+    "intermediate.int_events_aggregated_to_user_days",
+    "intermediate.int_events_sessionized",
+    "intermediate.int_events_completeness_monthly",
+]
+# the marts and everything upstream of them; no tests in the daily runs
+SELECT = ["--select", *(f"+{name.split('.')[1]}" for name in MARTS)]
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
+# the event models' tests, run once on the result of the daily runs
+EVENT_MODELS_TESTED = [
+    "stg_events__events",
+    "int_events_aggregated_to_user_days",
+    "int_events_sessionized",
+]
+
 
 def split_deliveries(source: Path, events_dir: Path, day_d: dt.date, day_files: int) -> None:
     """Write events.parquet (received <= day_d) and events-<day>.parquet per later day."""

@@ -21,7 +21,6 @@ models must equal a `--full-refresh` of the same files exactly.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import shutil
 from pathlib import Path
@@ -30,27 +29,19 @@ import duckdb
 import pytest
 
 from dbt_harness import CLEAN_AS_OF, dbt, dbt_env
-from deliveries import split_deliveries
+from deliveries import (
+    DAY_D,
+    DAY_FILES,
+    EVENT_MODELS_TESTED,
+    INCREMENTAL,
+    MARTS,
+    NO_TESTS,
+    SELECT,
+    split_deliveries,
+)
 
 pytestmark = pytest.mark.slow
 
-DAY_D = dt.date(2024, 9, 26)  # the data ends 2024-09-30
-DAY_FILES = 3
-MARTS = [
-    "growth.fct_active_users_daily",
-    "growth.fct_growth_monthly",
-    "engagement.fct_engagement_monthly",
-    "growth.fct_experiment_growth_daily",
-]
-INCREMENTAL = [
-    "staging.stg_events__events",
-    "intermediate.int_events_aggregated_to_user_days",
-    "intermediate.int_events_sessionized",
-    "intermediate.int_events_completeness_monthly",
-]
-# the marts and everything upstream of them; no tests in the daily runs
-SELECT = ["--select", *(f"+{name.split('.')[1]}" for name in MARTS)]
-NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 # the same vars on every call, so dbt parses the project once (partial parsing)
 VARS = ["--vars", f'{{as_of: "{CLEAN_AS_OF}"}}']
 
@@ -99,8 +90,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory, clean_raw: Path) -> tuple[P
         ran = (target / "run" / "prometheus" / "models" / "staging" / "events").glob("*.sql")
         assert "delete from" in next(ran).read_text()
     # the event models' tests (unique event_id, one row per user and day, ...)
-    tested = ["stg_events__events", "int_events_aggregated_to_user_days", "int_events_sessionized"]
-    run_dbt(["test", "--select", *tested, *VARS], env, target)
+    run_dbt(["test", "--select", *EVENT_MODELS_TESTED, *VARS], env, target)
 
     # keep the incremental result; rebuild the same file from scratch
     kept = root / "after_incremental_runs.duckdb"

@@ -13,13 +13,21 @@ the result, which is kept, and must equal a `--full-refresh` of the same files.
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
-from deliveries import split_deliveries
+from deliveries import (
+    DAY_D,
+    DAY_FILES,
+    EVENT_MODELS_TESTED,
+    INCREMENTAL,
+    MARTS,
+    NO_TESTS,
+    SELECT,
+    split_deliveries,
+)
 from spark_harness import (
     TINY_AS_OF,
     differences,
@@ -31,22 +39,6 @@ from spark_harness import (
 
 pytestmark = pytest.mark.slow
 
-DAY_D = dt.date(2024, 9, 26)  # the tiny data ends 2024-09-30
-DAY_FILES = 3
-MARTS = [
-    "growth.fct_active_users_daily",
-    "growth.fct_growth_monthly",
-    "engagement.fct_engagement_monthly",
-    "growth.fct_experiment_growth_daily",
-]
-INCREMENTAL = [
-    "staging.stg_events__events",
-    "intermediate.int_events_aggregated_to_user_days",
-    "intermediate.int_events_sessionized",
-    "intermediate.int_events_completeness_monthly",
-]
-SELECT = ["--select", *(f"+{name.split('.')[1]}" for name in MARTS)]
-NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 VARS = ["--vars", f'{{as_of: "{TINY_AS_OF}"}}']
 
 
@@ -80,8 +72,7 @@ def spark_runs(tmp_path_factory: pytest.TempPathFactory, tiny_raw: Path) -> tupl
         # really incremental: the batch merged into a table written beside the old one
         [events_sql] = run_sql.glob("stg_events__events.sql")
         assert "stg_events__events__dbt_new" in events_sql.read_text()
-    tested = ["stg_events__events", "int_events_aggregated_to_user_days", "int_events_sessionized"]
-    spark_dbt(env, target, "test", "--select", *tested, *VARS)
+    spark_dbt(env, target, "test", "--select", *EVENT_MODELS_TESTED, *VARS)
 
     kept = root / "after_incremental_runs"
     for name in MARTS + INCREMENTAL:
